@@ -1,0 +1,52 @@
+"""Counting what a model costs: trainable parameters and multiply-accumulates (MACs).
+
+Convention: 1 MAC (one multiply + one add) is counted as one "FLOP", as in
+He et al. (2015, "3.6 billion FLOPs" for ResNet-50 v1) and in torchvision's
+GFLOPS column (ResNet-18 1.814, ResNet-50 4.089). Only convolutions and dense
+layers are counted; BN, activations, pooling and additions are left out, as
+they are there.
+"""
+
+import numpy as np
+from keras import layers
+
+
+def count_params(model):
+    """Trainable parameters: what torchvision's ``num_params`` counts.
+
+    Keras' ``count_params()`` also counts BatchNorm moving mean/variance, which
+    PyTorch keeps as buffers; those are left out here.
+    """
+    return int(sum(np.prod(w.shape) for w in model.trainable_weights))
+
+
+def layer_macs(layer):
+    """MACs of one Conv2D / Dense layer for a single example (0 for other layers)."""
+    if isinstance(layer, layers.Conv2D):
+        _, h, w, cout = layer.output.shape
+        kh, kw = layer.kernel_size
+        cin = layer.input.shape[-1]
+        return int(h * w * cout * kh * kw * cin // layer.groups)
+    if isinstance(layer, layers.Dense):
+        return int(np.prod(layer.kernel.shape))
+    return 0
+
+
+def count_macs(model):
+    """Multiply-accumulates of one forward pass of one example (conv and dense layers).
+
+    >>> from keras_cnns import models, analysis
+    >>> round(analysis.count_macs(models.build("resnet18")) / 1e9, 3)   # torchvision: 1.814
+    1.814
+    """
+    return int(sum(layer_macs(layer) for layer in model.layers))
+
+
+def macs_table(model):
+    """A pandas DataFrame of MACs and parameters per conv/dense layer."""
+    import pandas as pd
+
+    rows = [{"layer": l.name, "type": type(l).__name__, "macs": layer_macs(l),
+             "params": int(sum(np.prod(w.shape) for w in l.trainable_weights))}
+            for l in model.layers if isinstance(l, (layers.Conv2D, layers.Dense))]
+    return pd.DataFrame(rows)

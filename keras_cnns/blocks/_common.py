@@ -1,0 +1,110 @@
+"""Shared defaults, validation and the Conv-BN-activation unit used by every block.
+
+Defaults chosen for the whole package (documented in the README):
+
+* ``BN_MOMENTUM = 0.9``: Keras' own default (0.99) makes the moving statistics
+  trail far behind after a few hundred steps, so short CPU runs evaluate near
+  chance. 0.9 is PyTorch's default (``momentum=0.1`` there, defined the other way round).
+* ``BN_EPSILON = 1e-5``: the value of the papers' Torch/Caffe code and torchvision.
+* ``KERNEL_INIT = "he_normal"``: He et al. (2015) initialisation for ReLU networks.
+"""
+
+import numbers
+
+import keras
+from keras import layers
+
+BN_MOMENTUM = 0.9
+BN_EPSILON = 1e-5
+KERNEL_INIT = "he_normal"
+
+
+def check_positive_int(value, param, allow_none=False):
+    """Raise ``ValueError`` naming ``param`` unless ``value`` is an int >= 1."""
+    if allow_none and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{param}` must be a positive integer (>= 1), got {value!r}.")
+
+
+def check_choice(value, param, choices):
+    """Raise ``ValueError`` naming ``param`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{param}` must be one of {valid}; got {value!r}.")
+
+
+def block_name(name, prefix):
+    """Return ``name`` or a fresh unique prefix such as ``residual_block_3``."""
+    if name is not None:
+        return name
+    return f"{prefix}_{keras.backend.get_uid(prefix)}"
+
+
+def channels(x):
+    """Number of channels of a channels-last tensor."""
+    return int(x.shape[-1])
+
+
+def batch_norm(x, name, momentum=BN_MOMENTUM, epsilon=BN_EPSILON):
+    """BatchNormalization over the channel axis with the package defaults."""
+    return layers.BatchNormalization(
+        axis=-1, momentum=momentum, epsilon=epsilon, name=name
+    )(x)
+
+
+def conv_bn_act(
+    x,
+    filters,
+    kernel_size=3,
+    strides=1,
+    padding="same",
+    groups=1,
+    activation="relu",
+    batch_norm_=True,
+    use_bias=None,
+    name=None,
+    kernel_initializer=KERNEL_INIT,
+):
+    """Conv2D -> BatchNormalization -> activation, the unit of every modern CNN.
+
+    Layers are named ``{name}_conv``, ``{name}_bn`` and ``{name}_{activation}``.
+    The convolution has no bias when BatchNormalization follows (BN's beta
+    does the job), as in torchvision.
+
+    Args:
+        x: input tensor (channels last).
+        filters: number of output channels (>= 1).
+        kernel_size, strides, padding, groups: as in ``keras.layers.Conv2D``.
+        activation: activation name, or ``None`` for none.
+        batch_norm_: whether to insert BatchNormalization.
+        use_bias: default ``not batch_norm_``.
+        name: layer-name prefix (a unique one is made when ``None``).
+
+    Example:
+        >>> import keras
+        >>> from keras_cnns.blocks import conv_bn_act
+        >>> y = conv_bn_act(keras.Input((32, 32, 3)), 16, name="stem")
+        >>> tuple(y.shape)
+        (None, 32, 32, 16)
+    """
+    check_positive_int(filters, "filters")
+    check_positive_int(groups, "groups")
+    name = block_name(name, "conv_bn_act")
+    if use_bias is None:
+        use_bias = not batch_norm_
+    x = layers.Conv2D(
+        filters,
+        kernel_size,
+        strides=strides,
+        padding=padding,
+        groups=groups,
+        use_bias=use_bias,
+        kernel_initializer=kernel_initializer,
+        name=f"{name}_conv",
+    )(x)
+    if batch_norm_:
+        x = batch_norm(x, f"{name}_bn")
+    if activation is not None:
+        x = layers.Activation(activation, name=f"{name}_{activation}")(x)
+    return x
