@@ -138,7 +138,9 @@ def make_pipelines(ds: Dataset, batch_size: int = 128, *, validation_split: floa
     if fast:
         x_train, y_train = _subsample(x_train, y_train, FAST_MAX_TRAIN, seed)
         x_test, y_test = _subsample(x_test, y_test, FAST_MAX_TEST, seed)
-        notes.append(f"fast mode: subsampled to {len(y_train):,} train / {len(y_test):,} test (stratified)")
+        if (len(y_train), len(y_test)) != (len(ds.y_train), len(ds.y_test)):
+            notes.append(f"fast mode: subsampled (stratified) from {len(ds.y_train):,} / {len(ds.y_test):,} "
+                         f"to {len(y_train):,} train+val / {len(y_test):,} test")
     n_val = int(round(len(y_train) * validation_split))
     val_idx, train_idx = stratified_split(y_train, n_val, seed=seed)
     x_val, y_val = x_train[val_idx], y_train[val_idx]
