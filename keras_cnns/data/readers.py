@@ -80,7 +80,11 @@ def read_idx_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray, li
         missing = image_stem if images is None else label_stem
         present = (labels or images).name
         raise ValueError(f"{folder.name}/: found {present} but not its partner {missing}(.gz)")
-    return read_idx(images, 3), read_idx(labels, 1), [images.name, labels.name]
+    x, y = read_idx(images, 3), read_idx(labels, 1)
+    if len(x) != len(y):
+        raise ValueError(f"{images.name} + {labels.name}: {len(x):,} images but {len(y):,} labels; they must "
+                         "match one to one")
+    return x, y, [images.name, labels.name]
 
 
 # --------------------------------------------------------------------------------------------- npz
