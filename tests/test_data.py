@@ -53,7 +53,7 @@ def write_idx(path: Path, array: np.ndarray, magic: int | None = None, cut: int 
     magic = (0x0800 + array.ndim) if magic is None else magic
     blob = struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wb") as f:
+    with gzip.open(path, "wb", compresslevel=1) as f:
         f.write(blob[: len(blob) - cut])
 
 
@@ -331,6 +331,42 @@ def test_jpeg_tarball_in_data_dir_is_decoded_once(tmp_path, cifar, monkeypatch):
     assert np.array_equal(again.x_train, ds.x_train) and again.source == ds.source
 
 
+def test_tarball_of_idx_files_is_extracted_into_the_cache(tmp_path, mnist):
+    write_idx_set(tmp_path / "src" / "mnist", mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test)
+    root = tmp_path / "datasets"
+    root.mkdir()
+    with tarfile.open(root / "mnist.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "src" / "mnist", arcname="mnist")
+    ds = data.load("mnist", data_dir=root)
+    assert ds.source == "local IDX files (data_dir/mnist.tar.gz)" and np.array_equal(ds.x_test, mnist.x_test)
+    assert list((tmp_path / "cache" / "extracted").glob("mnist-*/mnist/t10k-images-idx3-ubyte.gz"))
+
+
+def test_tarball_escaping_its_folder_is_refused(tmp_path):
+    root = tmp_path / "datasets"
+    root.mkdir()
+    evil = tmp_path / "evil.txt"
+    evil.write_text("x")
+    with tarfile.open(root / "mnist.tar.gz", "w:gz") as tar:
+        tar.add(evil, arcname="../../evil.txt")
+    with pytest.raises(ValueError, match=r"mnist\.tar\.gz: cannot extract the archive"):
+        data.load("mnist", data_dir=root)
+
+
+def test_keras_cache_is_used_when_present(tmp_path, monkeypatch):
+    """Fashion-MNIST files in Keras' cache are read by keras.datasets itself (no download, no local copy)."""
+    from keras.src.backend import config
+
+    fashion = data.load("fashion_mnist", sample=True)
+    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path / "keras_home"))
+    write_idx_set(tmp_path / "keras_home" / "datasets" / "fashion-mnist", fashion.x_train, fashion.y_train,
+                  fashion.x_test, fashion.y_test)
+    monkeypatch.setattr(sources, "ORIGIN_HOSTS", {})  # any download attempt would fail loudly
+    ds = data.load("fashion_mnist")
+    assert ds.source == "Keras cache (keras.datasets.fashion_mnist)" and not ds.is_sample
+    assert np.array_equal(ds.x_train, fashion.x_train) and ds.y_test.dtype == np.int64
+
+
 def test_image_folder_by_name_under_data_dir(tmp_path, mnist):
     write_image_folders(tmp_path / "digits", mnist, (2, 1), ".png")
     ds = data.load("digits", data_dir=tmp_path)
@@ -402,6 +438,7 @@ def test_offline_without_any_copy_fails_fast_and_clearly(tmp_path, monkeypatch):
     empty = tmp_path / "empty"
     empty.mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(sources, "keras_home", lambda: tmp_path / "keras_home")  # no Keras cache
     monkeypatch.setenv("KERAS_CNNS_DATA_DIR", str(empty))
     # a download is attempted only when the origin answers: point it at a closed port on this machine
     port = _closed_loopback_port()

@@ -365,7 +365,15 @@ def extract_archive(path: Path, key: str) -> Path:
     tmp.mkdir(parents=True)
     try:
         with tarfile.open(path) as tar:
-            tar.extractall(tmp, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(tmp, filter="data")
+            else:  # Python < 3.10.12: check members by hand (regular files and folders inside tmp only)
+                inside = str(tmp.resolve()) + os.sep
+                for member in tar.getmembers():
+                    if not (member.isfile() or member.isdir()) or \
+                            not str((tmp / member.name).resolve()).startswith(inside):
+                        raise tarfile.TarError(f"refusing unsafe member {member.name!r}")
+                tar.extractall(tmp)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise ValueError(f"{path.name}: cannot extract the archive ({exc})") from exc

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 from pathlib import Path
 
@@ -67,7 +68,11 @@ def local_roots(data_dir: str | os.PathLike | None = None) -> list[tuple[Path, s
 
 
 def keras_home() -> Path:
-    """Keras' cache root: ``$KERAS_HOME`` or ``~/.keras``."""
+    """Keras' cache root as Keras resolves it: ``$KERAS_HOME`` or ``~/.keras`` (once Keras is imported,
+    the value it fixed at import time)."""
+    config = sys.modules.get("keras.src.backend.config")
+    if config is not None and hasattr(config, "keras_home"):
+        return Path(os.path.expanduser(config.keras_home()))
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
 
 
@@ -352,7 +357,7 @@ def _not_found_message(canon: str, tried: list[str]) -> str:
     lines = "\n".join(f"  - {t}" for t in tried)
     sample_hint = (f"or use the small shipped sample: load({canon!r}, sample=True), the --fast flag, or "
                    "KERAS_CNNS_FAST=1" if canon in sample_names() else
-                   f"(no shipped sample exists for {canon}; samples: {', '.join(sample_names())})")
+                   f"there is no shipped sample of {canon} (samples exist for {', '.join(sample_names())})")
     return (f"No copy of {canon!r} was found. Tried, in order:\n{lines}\n"
             f"To fix: put it (IDX .gz files, an .npz with x_train/y_train/x_test/y_test, train/+test/ class "
             f"folders, or a tarball of those) in a folder named {canon!r} and point KERAS_CNNS_DATA_DIR at "
