@@ -6,8 +6,9 @@
 True
 """
 
-from . import alexnet as _alexnet, densenet as _densenet, googlenet as _googlenet  # noqa: F401
-from . import nin as _nin, resnet as _resnet, vgg as _vgg  # noqa: F401
+# Imported in the series' order, which is the registry's order.
+from . import alexnet as _alexnet, vgg as _vgg, nin as _nin  # noqa: F401
+from . import googlenet as _googlenet, resnet as _resnet, densenet as _densenet  # noqa: F401
 from ._common import _REGISTRY
 from .alexnet import alexnet
 from .densenet import densenet, densenet121, densenet169, densenet201, densenet_bc, densenet_bc_100_12

@@ -111,7 +111,8 @@ def cifar_resnet(depth, input_shape=None, classes=10, shortcut="zero_pad", plain
     """He et al.'s CIFAR ResNet of ``depth = 6n + 2`` layers (20, 32, 44, 56, 110, 1202...).
 
     ``shortcut``: "zero_pad" (option A, default, the paper's Table 6) or
-    "projection" (option B). ``plain=True`` removes every shortcut.
+    "projection" (option B: a 1x1 projection where the shape changes, identity
+    elsewhere). ``plain=True`` removes every shortcut.
     """
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise ValueError(f"`depth` must be 6n + 2 for a CIFAR ResNet (valid: 8, 14, 20, 32, 44, "
@@ -120,7 +121,8 @@ def cifar_resnet(depth, input_shape=None, classes=10, shortcut="zero_pad", plain
     n = (depth - 2) // 6
     name = f"{'plain' if plain else 'resnet'}{depth}"
     return resnet("basic", (n, n, n), (16, 32, 64), stem="cifar", input_shape=input_shape,
-                  classes=classes, shortcut="none" if plain else shortcut, name=name, **kwargs)
+                  classes=classes, name=name, **kwargs,
+                  shortcut="none" if plain else {"zero_pad": "zero_pad", "projection": "auto"}[shortcut])
 
 
 def _cifar(depth, plain=False):

@@ -1,0 +1,48 @@
+"""Shared fixtures. Tests run on the small real samples shipped in keras_cnns/samples."""
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # the package need not be installed to be tested
+    sys.path.insert(0, str(REPO))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def samples():
+    """The shipped real samples: {"mnist": Dataset, "fashion_mnist": Dataset, "cifar10": Dataset}."""
+    from keras_cnns.data import load
+
+    return {name: load(name, sample=True) for name in ("mnist", "fashion_mnist", "cifar10")}
+
+
+def small_bn_cnn(input_shape=(28, 28, 1), classes=10, filters=(32, 64, 128), bn_momentum=0.9):
+    """A small conv-BN-ReLU network with a global-average-pool softmax head (for training tests)."""
+    import keras
+
+    inputs = keras.Input(input_shape)
+    x = inputs
+    for i, width in enumerate(filters):
+        x = keras.layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization(momentum=bn_momentum)(x)
+        x = keras.layers.ReLU()(x)
+        if i < len(filters) - 1:
+            x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x))
+
+
+@pytest.fixture
+def make_cnn():
+    """Factory fixture for :func:`small_bn_cnn` (seeded, so weights are reproducible)."""
+    import keras
+
+    def make(*args, seed=0, **kwargs):
+        keras.utils.set_random_seed(seed)
+        return small_bn_cnn(*args, **kwargs)
+
+    return make
