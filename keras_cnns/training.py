@@ -265,7 +265,9 @@ def accuracy_ci95(accuracy: float, n: int, z: float = 1.959964) -> tuple[float, 
     denominator = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low = 0.0 if p == 0.0 else max(0.0, centre - half)
+    high = 1.0 if p == 1.0 else min(1.0, centre + half)
+    return low, high
 
 
 # -------------------------------------------------------------------- optimiser
@@ -509,6 +511,7 @@ class _Prepared:
     val: Any
     test: Any
     steps_per_epoch: int
+    fit_steps: int | None  # steps_per_epoch for fit (None: one pass over train)
     images_per_epoch: int
     batch_size: int
     n_test: int
@@ -567,8 +570,11 @@ def _prepare(pipelines, *, batch_size, fast, steps_per_epoch, label_smoothing, m
     cap = steps_per_epoch
     if fast:
         cap = min(cap or FAST_MAX_STEPS, FAST_MAX_STEPS)
+    fit_steps = None
     if cap is not None and cap < steps:
-        train_ds, steps = train_ds.take(cap), cap
+        # repeat + fit(steps_per_epoch): successive epochs read on through the data
+        # (``take`` would abandon the pipeline's cache every epoch, with a warning)
+        train_ds, steps, fit_steps = train_ds.repeat(), cap, cap
     if fast and val_ds is not None:
         val_ds = val_ds.take(FAST_MAX_VAL_STEPS)
     if fast and n_test > FAST_MAX_TEST_IMAGES:
@@ -586,6 +592,7 @@ def _prepare(pipelines, *, batch_size, fast, steps_per_epoch, label_smoothing, m
         val=val_ds,
         test=test_ds,
         steps_per_epoch=steps,
+        fit_steps=fit_steps,
         images_per_epoch=min(steps * batch_size, n_train),
         batch_size=batch_size,
         n_test=n_test,
@@ -877,6 +884,7 @@ def train(
         prepared.train,
         validation_data=prepared.val,
         epochs=epochs,
+        steps_per_epoch=prepared.fit_steps,
         callbacks=run_callbacks,
         verbose=verbose,
         shuffle=False,  # the pipelines shuffle (Keras warns otherwise)

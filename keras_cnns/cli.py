@@ -1,0 +1,389 @@
+"""Command line interface: ``python -m keras_cnns COMMAND ...`` (or ``keras-cnns``).
+
+Commands::
+
+    list                                   models and datasets
+    summary MODEL [--input-shape 32,32,3] [--classes 10]
+    train MODEL --dataset D --out DIR [--epochs N] [--batch-size B] [--fast] [--resume] ...
+
+Each command is a pair of functions: ``add_<name>_parser(subparsers)`` declares
+the arguments and sets ``func`` to ``run_<name>(args, parser) -> exit code``.  To
+add a command, write such a pair and append the ``add_`` function to
+:data:`SUBCOMMANDS`.
+
+TensorFlow is imported only by the commands that need it, so ``--help`` is fast.
+Invalid names (model, dataset) exit with code 2 and list the valid choices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+PROG = "python -m keras_cnns"
+RUN_FILES = ("metrics.csv", "curves.png", "best.keras", "summary.json")
+
+
+class CommandError(Exception):
+    """A user error detected by a command: printed as ``error: ...`` with an exit code."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _quiet_tensorflow() -> None:
+    """Hide TensorFlow's C++ info logs (only if the user has not chosen a level)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _input_shape(text: str) -> tuple[int, int, int]:
+    """argparse type: ``"32,32,3"`` or ``"32x32x3"`` -> ``(32, 32, 3)``."""
+    parts = text.replace("x", ",").replace("X", ",").split(",")
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected HEIGHT,WIDTH,CHANNELS such as 32,32,3; got {text!r}"
+        )
+    return shape
+
+
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _check_model(name: str) -> None:
+    """Raise :class:`CommandError` (exit 2) unless ``name`` is a registered model."""
+    from keras_cnns import models
+
+    valid = models.list_models()
+    if name not in valid:
+        raise CommandError(f"unknown model {name!r}; valid models: {', '.join(valid)}")
+
+
+def _check_dataset(name: str) -> None:
+    """Raise :class:`CommandError` (exit 2) unless ``name`` is a known dataset or a path."""
+    from keras_cnns import data
+
+    valid = data.list_datasets()
+    if name in valid or os.path.exists(name):
+        return
+    canonical = getattr(getattr(data, "core", None), "canonical_name", None)
+    if canonical is not None and canonical(name) is not None:  # e.g. "fashion-mnist"
+        return
+    raise CommandError(
+        f"unknown dataset {name!r}; valid datasets: {', '.join(valid)} (or a path to image folders)"
+    )
+
+
+def _fmt_count(value: int) -> str:
+    """``269722`` -> ``"269,722"``."""
+    return f"{int(value):,}"
+
+
+def _fmt_shape(shape) -> str:
+    """``(32, 32, 3)`` -> ``"32x32x3"``."""
+    return "x".join(str(d) for d in shape)
+
+
+# ------------------------------------------------------------------------ list
+
+
+def add_list_parser(subparsers) -> None:
+    """``list``: the registered models and the known datasets."""
+    parser = subparsers.add_parser(
+        "list",
+        help="list models and datasets",
+        description="List the model names accepted by summary/train and the datasets.",
+    )
+    parser.set_defaults(func=run_list)
+
+
+def run_list(args, parser) -> int:
+    """Print models (with their default input shape) and datasets (with samples)."""
+    from keras_cnns import data, models
+
+    names = models.list_models()
+    print(f"models ({len(names)}):")
+    width = max(len(n) for n in names)
+    for name in names:
+        shape = models.default_input_shape(name) if hasattr(models, "default_input_shape") else None
+        suffix = f"  default input {_fmt_shape(shape)}" if shape else ""
+        print(f"  {name:<{width}}{suffix}".rstrip())
+    samples = set(data.sample_names()) if hasattr(data, "sample_names") else set()
+    datasets = data.list_datasets()
+    print(f"datasets ({len(datasets)}):")
+    width = max(len(n) for n in datasets)
+    for name in datasets:
+        suffix = "  (shipped sample: --fast / --sample)" if name in samples else ""
+        print(f"  {name:<{width}}{suffix}".rstrip())
+    return 0
+
+
+# --------------------------------------------------------------------- summary
+
+
+def add_summary_parser(subparsers) -> None:
+    """``summary MODEL``: parameters, MACs, output shape, layers."""
+    parser = subparsers.add_parser(
+        "summary",
+        help="parameters, MACs and output shape of a model",
+        description="Build MODEL and print its trainable parameters, multiply-accumulates "
+        "per image, output shape and number of layers.",
+    )
+    parser.add_argument("model", help="model name (see `list`)")
+    parser.add_argument(
+        "--input-shape",
+        type=_input_shape,
+        default=None,
+        metavar="H,W,C",
+        help="input shape, e.g. 32,32,3 (default: the model's own, 224,224,3 for ImageNet models)",
+    )
+    parser.add_argument(
+        "--classes", type=_positive_int, default=None, help="number of classes (default: the model's)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.set_defaults(func=run_summary)
+
+
+def run_summary(args, parser) -> int:
+    """Build the model and print its size."""
+    _check_model(args.model)
+    from keras_cnns import analysis, models
+
+    try:
+        model = models.build(args.model, input_shape=args.input_shape, classes=args.classes)
+    except ValueError as error:
+        raise CommandError(f"cannot build {args.model}: {error}") from error
+    info = {
+        "model": args.model,
+        "input_shape": list(model.input_shape[1:]),
+        "output_shape": list(model.output_shape[1:]),
+        "trainable_params": int(analysis.count_params(model)),
+        "macs": int(analysis.count_macs(model)),
+        "layers": len(model.layers),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"{args.model}: input {_fmt_shape(info['input_shape'])}")
+    print(f"  trainable parameters  {_fmt_count(info['trainable_params'])}")
+    print(f"  MACs per image        {_fmt_count(info['macs'])} ({info['macs'] / 1e6:,.1f} M)")
+    print(f"  output shape          {tuple(model.output_shape)}")
+    print(f"  layers                {info['layers']}")
+    return 0
+
+
+# ----------------------------------------------------------------------- train
+
+
+def add_train_parser(subparsers) -> None:
+    """``train MODEL --dataset D --out DIR``: train and write a run folder."""
+    optimizers = ("sgd", "adamw")  # keep in sync with keras_cnns.training.OPTIMIZERS
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model on a dataset",
+        description="Build MODEL for the dataset's input shape and classes, train it, evaluate it "
+        "on the test set, and write " + ", ".join(RUN_FILES) + " into --out.",
+    )
+    parser.add_argument("model", help="model name (see `list`)")
+    parser.add_argument("--dataset", required=True, help="dataset name (see `list`) or image-folder path")
+    parser.add_argument("--out", required=True, help="run folder for the outputs")
+    parser.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default: 10)")
+    parser.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (default: 128)")
+    parser.add_argument("--optimizer", choices=optimizers, default="sgd", help="default: sgd")
+    parser.add_argument(
+        "--lr", type=float, default=None, help="peak learning rate (default: 0.1*batch/128 for sgd, 1e-3 for adamw)"
+    )
+    parser.add_argument(
+        "--weight-decay", type=float, default=None, help="decoupled weight decay (default: 5e-4 sgd, 0.05 adamw)"
+    )
+    parser.add_argument("--warmup-epochs", type=int, default=0, help="linear warm-up epochs (default: 0)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0, help="default: 0")
+    parser.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random crop + flip (default: on for RGB, off for grey images)",
+    )
+    parser.add_argument(
+        "--image-size", type=_positive_int, default=None, help="resize images to this square size"
+    )
+    parser.add_argument("--steps", type=_positive_int, default=None, help="at most this many batches per epoch")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="fast setting (as KERAS_CNNS_FAST=1): shipped sample, at most 20 steps per epoch",
+    )
+    parser.add_argument("--sample", action="store_true", help="use the shipped sample of the dataset")
+    parser.add_argument("--resume", action="store_true", help="continue a killed run in --out")
+    parser.add_argument("--data-dir", default=None, help="folder(s) to search for the dataset first")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2, help="fit verbosity (default: 2)")
+    parser.set_defaults(func=run_train)
+
+
+def _load_dataset(args):
+    """Load ``args.dataset``; missing data -> CommandError(exit 1) with the loader's advice."""
+    from keras_cnns import data
+
+    sample = True if (args.fast or args.sample) else None
+    try:
+        return data.load(args.dataset, args.data_dir, sample=sample)
+    except data.DatasetNotFoundError as error:
+        raise CommandError(f"{error}\n(hint: --fast or --sample use the shipped sample)", code=1) from error
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+
+
+def _summary_record(args, ds, result, model) -> dict:
+    """The JSON written to ``summary.json`` (no absolute paths)."""
+    import keras
+    import tensorflow as tf
+
+    from keras_cnns import analysis
+
+    lo, hi = result.test_ci95
+    try:
+        macs = int(analysis.count_macs(model))
+    except Exception:  # MACs are informative only
+        macs = None
+    return {
+        "model": args.model,
+        "dataset": ds.name,
+        "source": ds.source,
+        "is_sample": bool(ds.is_sample),
+        "notes": ds.notes,
+        "input_shape": list(model.input_shape[1:]),
+        "classes": int(ds.num_classes),
+        "epochs": int(result.epochs),
+        "batch_size": int(result.config.get("batch_size", args.batch_size)),
+        "steps_per_epoch": result.config.get("steps_per_epoch"),
+        "optimizer": args.optimizer,
+        "learning_rate": result.config.get("learning_rate"),
+        "weight_decay": result.config.get("weight_decay"),
+        "warmup_epochs": args.warmup_epochs,
+        "label_smoothing": args.label_smoothing,
+        "augment": result.config.get("augment"),
+        "fast": bool(result.config.get("fast")),
+        "seed": args.seed,
+        "test_accuracy": result.test_accuracy,
+        "test_ci95": [lo, hi],
+        "test_loss": result.test_loss,
+        "n_test": result.n_test,
+        "best_val_accuracy": float(result.metrics["val_accuracy"].max())
+        if "val_accuracy" in result.metrics
+        else None,
+        "params": int(analysis.count_params(model)),
+        "macs": macs,
+        "wall_seconds": round(result.wall_seconds, 2),
+        "device": result.device,
+        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
+        "summary": result.summary(),
+    }
+
+
+def run_train(args, parser) -> int:
+    """Train and write metrics.csv, curves.png, best.keras and summary.json."""
+    _check_model(args.model)
+    _check_dataset(args.dataset)
+    from keras_cnns import models, plots, training
+
+    training.set_seed(args.seed)
+    training.configure_device()  # before building: mixed precision on GPUs
+    ds = _load_dataset(args)
+    channels = ds.input_shape[-1]
+    size = args.image_size
+    input_shape = (size, size, channels) if size else ds.input_shape
+    try:
+        model = models.build(args.model, input_shape=input_shape, classes=ds.num_classes)
+    except ValueError as error:
+        raise CommandError(
+            f"cannot build {args.model} for {_fmt_shape(input_shape)} images: {error} "
+            "(try --image-size)"
+        ) from error
+    out = Path(args.out)
+    try:
+        result = training.train(
+            model,
+            ds,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            optimizer=args.optimizer,
+            learning_rate=args.lr,
+            weight_decay=args.weight_decay,
+            warmup_epochs=args.warmup_epochs,
+            label_smoothing=args.label_smoothing,
+            augment=args.augment,
+            image_size=size,
+            seed=args.seed,
+            out_dir=out,
+            resume=args.resume,
+            verbose=args.verbose,
+            fast=True if args.fast else None,  # None: KERAS_CNNS_FAST decides
+            steps_per_epoch=args.steps,
+        )
+    except ValueError as error:  # argument checks of train()
+        raise CommandError(str(error)) from error
+    figure = plots.learning_curves(result, title=f"{args.model} on {ds.name}")
+    figure.savefig(out / "curves.png")
+    record = _summary_record(args, ds, result, model)
+    (out / "summary.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    print(f"{args.model} on {ds.name}: {result.summary()}")
+    print(f"wrote {', '.join(RUN_FILES)} to {args.out}")
+    return 0
+
+
+# ------------------------------------------------------------------------ main
+
+#: One ``add_<command>_parser`` per subcommand, in the order ``--help`` lists them.
+SUBCOMMANDS = [add_list_parser, add_summary_parser, add_train_parser]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one subparser per entry of :data:`SUBCOMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Classic CNNs (AlexNet to ResNeXt) in Keras 3: list, inspect and train them.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(subparsers)
+    parser.set_defaults(subparsers=subparsers.choices)  # name -> subparser, for error messages
+    return parser
+
+
+def main(argv=None) -> int:
+    """Parse ``argv`` (default ``sys.argv[1:]``) and run the command; returns the exit code.
+
+    Usage errors (bad arguments, unknown model or dataset) exit through
+    ``SystemExit(2)`` with the command's usage line, like argparse's own errors;
+    a dataset that cannot be found returns 1.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _quiet_tensorflow()
+    command_parser = args.subparsers.get(args.command, parser)
+    try:
+        return int(args.func(args, command_parser) or 0)
+    except CommandError as error:
+        if error.code == 2:
+            command_parser.error(str(error))  # prints usage + message, exits 2
+        print(f"{command_parser.prog}: error: {error}", file=sys.stderr)
+        return error.code

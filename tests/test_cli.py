@@ -1,0 +1,118 @@
+"""Tests of the command line (``python -m keras_cnns``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+
+from keras_cnns.cli import main
+
+
+def run_module(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, "-m", "keras_cnns", *args], capture_output=True, text=True,
+                          cwd=REPO, env=env, timeout=300)
+
+
+def test_module_help_lists_commands():
+    proc = run_module("--help")
+    assert proc.returncode == 0, proc.stderr
+    for command in ("list", "summary", "train"):
+        assert command in proc.stdout
+    assert "usage: python -m keras_cnns" in proc.stdout
+
+
+@pytest.mark.parametrize("command", ["list", "summary", "train"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"python -m keras_cnns {command}" in capsys.readouterr().out
+
+
+def test_no_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+
+
+def test_list_shows_models_and_datasets(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("alexnet", "resnet20", "resnext50_32x4d", "densenet121", "mnist", "cifar10"):
+        assert name in out
+
+
+def test_summary_resnet20_matches_published_count(capsys):
+    assert main(["summary", "resnet20", "--input-shape", "32,32,3", "--classes", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "269,722" in out  # He et al. 2015: ResNet-20 for CIFAR-10 has 0.27M parameters
+    assert "(None, 10)" in out and "MACs" in out and "layers" in out
+
+
+def test_summary_json(capsys):
+    assert main(["summary", "resnet20", "--input-shape", "32x32x3", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["trainable_params"] == 269722 and info["output_shape"] == [10]
+    assert info["macs"] > 40_000_000
+
+
+def test_unknown_model_exits_2_listing_valid_names(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["summary", "resnet21"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "resnet21" in err and "resnet20" in err and "vgg16" in err and "Traceback" not in err
+
+
+def test_unknown_model_exits_2_from_the_shell():
+    proc = run_module("train", "lenet", "--dataset", "mnist", "--out", "unused")
+    assert proc.returncode == 2
+    assert "valid models" in proc.stderr and "resnet20" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_dataset_exits_2(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "resnet20", "--dataset", "imagenet22k", "--out", str(tmp_path / "x")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "imagenet22k" in err and "mnist" in err and "cifar10" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_bad_input_shape_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["summary", "resnet20", "--input-shape", "32,32"])
+    assert exit_info.value.code == 2
+    assert "HEIGHT,WIDTH,CHANNELS" in capsys.readouterr().err
+
+
+def test_train_fast_writes_run_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative --out, as a user would type it
+    code = main(["train", "resnet20", "--dataset", "mnist", "--epochs", "1", "--fast", "--steps", "2",
+                 "--batch-size", "32", "--out", "run", "--verbose", "0"])
+    assert code == 0
+    out = tmp_path / "run"
+    for name in ("metrics.csv", "curves.png", "best.keras", "summary.json"):
+        assert (out / name).is_file(), name
+    text = (out / "summary.json").read_text()
+    summary = json.loads(text)
+    assert summary["is_sample"] is True and summary["fast"] is True
+    assert summary["model"] == "resnet20" and summary["dataset"] == "mnist"
+    assert summary["epochs"] == 1 and summary["batch_size"] == 32 and summary["steps_per_epoch"] == 2
+    assert 0.0 <= summary["test_ci95"][0] <= summary["test_accuracy"] <= summary["test_ci95"][1] <= 1.0
+    assert summary["params"] > 250_000 and summary["n_test"] == 500
+    for machine_path in (str(tmp_path), str(REPO), str(Path.home())):
+        assert machine_path not in text  # no absolute paths of this machine
+    assert pd.read_csv(out / "metrics.csv")["epoch"].tolist() == [0]
+    assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert "test accuracy" in capsys.readouterr().out
