@@ -600,6 +600,20 @@ def _prepare(pipelines, *, batch_size, fast, steps_per_epoch, label_smoothing, m
     )
 
 
+def _describe_pipelines(pipelines) -> str:
+    """``Pipelines.describe()`` when available (for ``TrainResult.dataset``)."""
+    describe = getattr(pipelines, "describe", None)
+    return f"pipelines: {describe()}" if callable(describe) else "pipelines"
+
+
+def _validation_fraction(pipelines, default: float) -> float:
+    """Share of the training data held out for validation by ``pipelines``."""
+    n_train, n_val = getattr(pipelines, "n_train", None), getattr(pipelines, "n_val", None)
+    if not n_train or n_val is None:
+        return default
+    return round(n_val / (n_train + n_val), 4)
+
+
 def _one_hot(num_classes: int):
     """``tf.data`` map function: integer labels -> float one-hot labels."""
 
@@ -702,6 +716,7 @@ def _metrics_frame(out_dir: Path | None, history) -> pd.DataFrame:
     else:
         frame = pd.DataFrame(history.history)
         frame.insert(0, "epoch", list(history.epoch))
+    frame = frame.dropna(axis="columns", how="all")  # CSVLogger's val_* without validation
     ordered = [c for c in METRIC_COLUMNS if c in frame] + [c for c in frame if c not in METRIC_COLUMNS]
     return frame[ordered].reset_index(drop=True)
 
@@ -903,7 +918,7 @@ def train(
         n_test=prepared.n_test,
         model=model,
         out_dir=None if out_dir is None else str(out_dir),
-        dataset=dataset.describe() if dataset is not None else "Pipelines",
+        dataset=dataset.describe() if dataset is not None else _describe_pipelines(pipelines),
         is_sample=None if dataset is None else bool(dataset.is_sample),
         device=device,
         wall_seconds=time.perf_counter() - start,
@@ -922,7 +937,7 @@ def train(
             "warmup_epochs": warmup_epochs,
             "label_smoothing": label_smoothing,
             "augment": getattr(pipelines, "augment", augment),
-            "validation_split": validation_split,
+            "validation_split": _validation_fraction(pipelines, validation_split),
             "seed": seed,
             "fast": fast,
         },

@@ -163,6 +163,17 @@ def test_fresh_run_replaces_old_run_folder(tmp_path, mnist):
 # ---------------------------------------------------------------------- fast mode, options
 
 
+def test_ready_pipelines_without_validation(tmp_path, mnist):
+    pipes = data.make_pipelines(mnist, 50, validation_split=0.0, fast=False)
+    result = training.train(small_bn_cnn(filters=(8,)), pipes, epochs=1, steps_per_epoch=2,
+                            out_dir=tmp_path, verbose=0, fast=False)
+    assert result.config["batch_size"] == 50  # taken from the pipelines
+    assert result.config["validation_split"] == 0.0
+    assert result.dataset.startswith("pipelines") and result.is_sample is None
+    assert "val_accuracy" not in result.metrics and "accuracy" in result.metrics
+    assert (tmp_path / "best.keras").exists()  # checkpoint on training accuracy then
+
+
 def test_fast_mode_by_name_uses_sample_and_caps_steps(monkeypatch):
     monkeypatch.setenv("KERAS_CNNS_FAST", "1")
     result = training.train(small_bn_cnn(filters=(8,)), "mnist", epochs=1, batch_size=32, verbose=0)
@@ -263,3 +274,35 @@ def test_wilson_interval_known_values():
     assert training.accuracy_ci95(0.0, 10) == (0.0, pytest.approx(0.2775, abs=1e-4))
     narrow = training.accuracy_ci95(0.9, 10000)
     assert narrow[0] > lo and narrow[1] < hi and narrow[0] < 0.9 < narrow[1]
+
+
+DETERMINISTIC_RUNS = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {repo!r}); sys.path.insert(0, {tests!r})
+    from conftest import small_bn_cnn
+    from keras_cnns import data, training
+
+    ds = data.load("mnist", sample=True)
+    losses = []
+    for _ in range(2):
+        training.set_seed(3, deterministic=True)
+        model = small_bn_cnn(filters=(8, 16))
+        result = training.train(model, ds, epochs=1, batch_size=64, steps_per_epoch=3, seed=3,
+                                deterministic=True, verbose=0, fast=False)
+        losses.append(result.metrics["loss"].tolist() + [result.test_loss])
+    print(json.dumps(losses))
+    """
+)
+
+
+def test_deterministic_runs_repeat_exactly():
+    """Same seed + op determinism: identical losses (own process: determinism is global)."""
+    import json
+
+    script = DETERMINISTIC_RUNS.format(repo=str(REPO), tests=str(REPO / "tests"))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    first, second = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert first == second
