@@ -243,11 +243,18 @@ def _load_dataset(args):
     """Load ``args.dataset``; missing data -> CommandError(exit 1) with the loader's advice."""
     from keras_cnns import data
 
-    sample = True if (args.fast or args.sample) else None
     try:
-        return data.load(args.dataset, args.data_dir, sample=sample)
+        if args.fast and not args.sample:
+            try:
+                return data.load(args.dataset, args.data_dir, sample=True)
+            except ValueError:  # no shipped sample: full data, subsampled in fast mode
+                pass
+        return data.load(args.dataset, args.data_dir, sample=True if args.sample else None)
     except data.DatasetNotFoundError as error:
-        raise CommandError(f"{error}\n(hint: --fast or --sample use the shipped sample)", code=1) from error
+        hint = ""
+        if args.dataset in data.sample_names() and not (args.fast or args.sample):
+            hint = "\n(hint: --fast or --sample use the shipped sample)"
+        raise CommandError(f"{error}{hint}", code=1) from error
     except ValueError as error:
         raise CommandError(str(error)) from error
 

@@ -116,3 +116,14 @@ def test_train_fast_writes_run_folder(tmp_path, capsys, monkeypatch):
     assert pd.read_csv(out / "metrics.csv")["epoch"].tolist() == [0]
     assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
     assert "test accuracy" in capsys.readouterr().out
+
+
+def test_missing_dataset_exits_1_with_advice(tmp_path, capsys, monkeypatch):
+    for name, value in {"KERAS_CNNS_OFFLINE": "1", "KERAS_CNNS_DATA_DIR": str(tmp_path),
+                        "KERAS_HOME": str(tmp_path), "KERAS_CNNS_SYSTEM_DATA_DIR": "",
+                        "KERAS_CNNS_FAST": "0"}.items():
+        monkeypatch.setenv(name, value)
+    code = main(["train", "resnet20", "--dataset", "cifar100", "--epochs", "1", "--out", str(tmp_path / "r")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "cifar100" in err.lower() and "KERAS_CNNS_DATA_DIR" in err and "Traceback" not in err
