@@ -155,8 +155,10 @@ def _displayable(images: np.ndarray, mean=None, std=None) -> np.ndarray:
     return (out - low) / np.maximum(high - low, 1e-8)
 
 
-def sample_grid(images, labels, class_names, predictions=None, n: int = 16, mean=None, std=None) -> Figure:
-    """A grid of the first ``n`` images titled with their labels.
+def sample_grid(
+    images, labels, class_names, predictions=None, n: int = 16, mean=None, std=None, seed: int | None = None
+) -> Figure:
+    """A grid of ``n`` images titled with their labels (the first ``n``, or random ones).
 
     Args:
         images: ``(N, H, W[, C])`` uint8 pixels, float pixels, or normalised floats
@@ -167,6 +169,9 @@ def sample_grid(images, labels, class_names, predictions=None, n: int = 16, mean
         predictions: optional predicted labels or class probabilities; the
             title then reads ``true / predicted`` and is red when they differ.
         n: number of images shown (at most ``len(images)``).
+        seed: if given, show ``n`` images drawn at random (without replacement)
+            with this seed instead of the first ``n`` (useful when the arrays are
+            ordered by class).
 
     Returns:
         the Figure, with one axis per image shown.
@@ -177,6 +182,12 @@ def sample_grid(images, labels, class_names, predictions=None, n: int = 16, mean
     truth = _as_class_indices(labels)
     guesses = None if predictions is None else _as_class_indices(predictions)
     count = min(int(n), len(pictures))
+    if seed is None:
+        chosen = np.arange(count)
+    else:
+        chosen = np.random.default_rng(seed).choice(len(pictures), size=count, replace=False)
+    pictures, truth = pictures[chosen], truth[chosen]
+    guesses = None if guesses is None else guesses[chosen]
     cols = math.ceil(math.sqrt(count))
     rows = math.ceil(count / cols)
     fig = _figure(1.5 * cols, 1.6 * rows + 0.2)

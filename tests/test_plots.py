@@ -92,6 +92,14 @@ def test_sample_grid_grey_uint8(samples):
     as_png(fig)
 
 
+def test_sample_grid_random_selection(samples):
+    ds = samples["cifar10"]  # the sample's arrays are ordered by class
+    fig = plots.sample_grid(ds.x_test, ds.y_test, ds.class_names, n=9, seed=0)
+    chosen = np.random.default_rng(0).choice(len(ds.y_test), size=9, replace=False)
+    assert [ax.get_title() for ax in fig.axes] == [ds.class_names[y] for y in ds.y_test[chosen]]
+    np.testing.assert_allclose(fig.axes[0].images[0].get_array(), ds.x_test[chosen[0]] / 255.0)
+
+
 def test_sample_grid_normalised_rgb_with_predictions(samples):
     ds = samples["cifar10"]
     mean = ds.x_train.mean(axis=(0, 1, 2)) / 255
