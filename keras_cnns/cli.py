@@ -4,7 +4,7 @@ Commands::
 
     list                                   models and datasets
     summary MODEL [--input-shape 32,32,3] [--classes 10]
-    train MODEL --dataset D --out DIR [--epochs N] [--batch-size B] [--fast] [--resume] ...
+    train MODEL --dataset D [--out DIR] [--epochs N] [--batch-size B] [--fast] [--resume] ...
 
 Each command is a pair of functions: ``add_<name>_parser(subparsers)`` declares
 the arguments and sets ``func`` to ``run_<name>(args, parser) -> exit code``.  To
@@ -204,7 +204,8 @@ def add_train_parser(subparsers) -> None:
     )
     parser.add_argument("model", help="model name (see `list`)")
     parser.add_argument("--dataset", required=True, help="dataset name (see `list`) or image-folder path")
-    parser.add_argument("--out", required=True, help="run folder for the outputs")
+    parser.add_argument("--out", default=None,
+                        help="run folder for the outputs (default: runs/MODEL-DATASET)")
     parser.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default: 10)")
     parser.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (default: 128)")
     parser.add_argument("--optimizer", choices=optimizers, default="sgd", help="default: sgd")
@@ -325,6 +326,8 @@ def run_train(args, parser) -> int:
             f"cannot build {args.model} for {_fmt_shape(input_shape)} images: {error} "
             "(try --image-size)"
         ) from error
+    if args.out is None:
+        args.out = str(Path("runs") / f"{args.model}-{Path(args.dataset).name}")
     out = Path(args.out)
     try:
         result = training.train(
