@@ -99,9 +99,9 @@ def test_bad_input_shape_is_a_usage_error(capsys):
 def test_train_fast_writes_run_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)  # relative --out, as a user would type it
     code = main(["train", "resnet20", "--dataset", "mnist", "--epochs", "1", "--fast", "--steps", "2",
-                 "--batch-size", "32", "--out", "run", "--verbose", "0"])
+                 "--batch-size", "32", "--verbose", "0"])   # no --out: the default folder
     assert code == 0
-    out = tmp_path / "run"
+    out = tmp_path / "runs" / "resnet20-mnist"
     for name in ("metrics.csv", "curves.png", "best.keras", "summary.json"):
         assert (out / name).is_file(), name
     text = (out / "summary.json").read_text()
