@@ -5,6 +5,7 @@ Only the shipped samples and files written to temporary folders are used: no net
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import socket
@@ -461,3 +462,18 @@ def test_sources_never_unpickle():
     offenders = [str(p.relative_to(REPO)) for p in (REPO / "keras_cnns").rglob("*.py")
                  if "allow_pickle=True" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_class_sorted_source_gives_mixed_training_batches(samples):
+    """CIFAR-10 read from class folders is sorted by class; batches must still mix the classes."""
+    from keras_cnns.data import make_pipelines
+
+    ds = samples["cifar10"]
+    order = np.argsort(ds.y_train, kind="stable")
+    assert (np.diff(ds.y_train[order]) >= 0).all()
+    sorted_ds = dataclasses.replace(ds, x_train=ds.x_train[order], y_train=ds.y_train[order])
+    pipes = make_pipelines(sorted_ds, 64, shuffle_buffer=64, augment=False, fast=False)
+    _, labels = next(iter(pipes.train))
+    assert len(np.unique(labels.numpy())) >= 8     # 10 classes, 64 images: a sorted stream gives 1
+    _, val_labels = next(iter(pipes.val))
+    assert len(np.unique(val_labels.numpy())) >= 8

@@ -143,6 +143,11 @@ def make_pipelines(ds: Dataset, batch_size: int = 128, *, validation_split: floa
                          f"to {len(y_train):,} train+val / {len(y_test):,} test")
     n_val = int(round(len(y_train) * validation_split))
     val_idx, train_idx = stratified_split(y_train, n_val, seed=seed)
+    # Sources read from class folders come sorted by class, and a shuffle buffer smaller than the
+    # training set would then give batches of two or three classes (BatchNorm statistics and SGD
+    # both suffer). One seeded permutation up front makes every buffer a random mix.
+    rng = np.random.default_rng(seed)
+    train_idx, val_idx = rng.permutation(train_idx), rng.permutation(val_idx)
     x_val, y_val = x_train[val_idx], y_train[val_idx]
     x_train, y_train = x_train[train_idx], y_train[train_idx]
     mean, std = channel_stats(x_train)
