@@ -1,0 +1,292 @@
+"""All families, one budget: train each once on one dataset and tabulate the cost/accuracy trade-off.
+
+>>> from keras_cnns import compare
+>>> table = compare.compare(["alexnet", "resnet20"], dataset="fashion_mnist", budget_seconds=60)
+
+Every model gets the *same wall-clock budget* (training time, measured by a Keras callback
+that sets ``model.stop_training`` after the batch that exhausts it) and the same epoch cap,
+the same optimiser (SGD + Nesterov, cosine schedule) and batch size. Because a time budget
+does not know how many steps it will allow, the cosine learning rate is driven by
+*progress* = max(elapsed / budget, step / total steps): it reaches 0 when the budget (or the
+epoch cap) runs out, so every model ends its run annealed, whatever its speed.
+
+Model names are the registry's (``models.list_models()``) plus two parametrised CIFAR
+families: ``densenet_bc_<depth>`` (e.g. ``densenet_bc_40``: DenseNet-BC, k=12) and
+``resnext<depth>_<C>x<w>d`` (e.g. ``resnext11_4x16d``: ``models.cifar_resnext(11, 4, 16)``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+__all__ = ["DEFAULT_MODELS", "FAMILIES", "BudgetCallback", "ProgressCosine", "build_model", "compare",
+           "plot_accuracy", "to_markdown", "add_subparser"]
+
+#: One representative per family, small-input (28x28 / 32x32) variants.
+DEFAULT_MODELS = ["alexnet", "vgg11", "nin", "googlenet", "vgg11_bn", "resnet20", "densenet_bc_40",
+                  "resnext11_4x16d"]
+
+FAMILIES = {
+    "alexnet": "AlexNet (2012)", "vgg11": "VGG (2014)", "vgg11_bn": "BatchNorm (2015, VGG-11-BN)",
+    "nin": "NiN (2013)", "googlenet": "GoogLeNet (2014)", "resnet20": "ResNet (2015)",
+    "densenet_bc_40": "DenseNet-BC (2017)", "resnext11_4x16d": "ResNeXt (2017)",
+}
+
+_DENSENET = re.compile(r"^densenet_bc_(\d+)$")
+_RESNEXT = re.compile(r"^resnext(\d+)_(\d+)x(\d+)d$")
+
+
+def build_model(name: str, input_shape, classes: int):
+    """Build a registry model or one of the parametrised names (see the module docstring)."""
+    from keras_cnns import models
+
+    if name in models.list_models():
+        return models.build(name, input_shape=input_shape, classes=classes)
+    match = _DENSENET.match(name)
+    if match:
+        return models.densenet_bc(int(match.group(1)), input_shape=input_shape, classes=classes)
+    match = _RESNEXT.match(name)
+    if match:
+        depth, card, width = (int(g) for g in match.groups())
+        return models.cifar_resnext(depth, card, width, input_shape=input_shape, classes=classes)
+    raise ValueError(f"Unknown model name {name!r}; valid: {', '.join(models.list_models())}, "
+                     "densenet_bc_<depth>, resnext<depth>_<C>x<w>d")
+
+
+class ProgressCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Cosine decay from ``peak`` to 0 over a *progress* variable in [0, 1] set by a callback."""
+
+    def __init__(self, peak: float):
+        self.peak = float(peak)
+        self.progress = keras.Variable(0.0, trainable=False, dtype="float32", name="budget_progress")
+
+    def __call__(self, step):
+        p = keras.ops.clip(self.progress, 0.0, 1.0)
+        return self.peak * 0.5 * (1.0 + keras.ops.cos(math.pi * p))
+
+    def get_config(self):
+        return {"peak": self.peak}
+
+
+class BudgetCallback(keras.callbacks.Callback):
+    """Stop training once ``budget_seconds`` of training time have passed; measure throughput.
+
+    Time counts from the end of the first training batch (model building, the one-off tracing
+    of the train step and the test evaluation are outside the budget; validation passes are inside it, as in any real run). Throughput
+    (``images_per_sec``) counts only training batches after each epoch's first one, so the
+    one-off tracing of the train step is excluded.
+    """
+
+    def __init__(self, budget_seconds: float | None, total_steps: int, batch_size: int,
+                 schedule: ProgressCosine | None = None):
+        super().__init__()
+        self.budget = budget_seconds
+        self.total_steps = max(1, int(total_steps))
+        self.batch_size = int(batch_size)
+        self.schedule = schedule
+        self.start = None
+        self.steps = 0
+        self.timed_images = 0
+        self.timed_seconds = 0.0
+        self._last = None
+        self.stopped_by_budget = False
+
+    def on_train_begin(self, logs=None):
+        self.start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._last = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        self.steps += 1
+        if self.start is None:  # the clock starts after the first step (tracing excluded)
+            self.start = now
+        if self._last is not None:
+            self.timed_seconds += now - self._last
+            self.timed_images += self.batch_size
+        self._last = now
+        elapsed = now - self.start
+        progress = self.steps / self.total_steps
+        if self.budget:
+            progress = max(progress, elapsed / self.budget)
+            if elapsed >= self.budget:
+                self.stopped_by_budget = True
+                self.model.stop_training = True
+        if self.schedule is not None:
+            self.schedule.progress.assign(min(1.0, progress))
+
+    @property
+    def images_per_sec(self) -> float:
+        return self.timed_images / self.timed_seconds if self.timed_seconds else float("nan")
+
+    @property
+    def elapsed(self) -> float:
+        return 0.0 if self.start is None else time.perf_counter() - self.start
+
+
+def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_seconds: float | None = 180,
+            epochs: int = 30, batch_size: int = 128, out_dir=None, *, augment=False, optimizer="sgd",
+            seed: int = 0, verbose=0, fast: bool | None = None, data_dir=None) -> pd.DataFrame:
+    """Train each model once under one shared budget and return one row per model.
+
+    Args:
+        models: model names (default :data:`DEFAULT_MODELS`).
+        dataset: dataset name (or a ``keras_cnns.data.Dataset``).
+        budget_seconds: training wall-clock budget per model (``None``: epochs only).
+        epochs: epoch cap per model.
+        batch_size, augment, optimizer, seed: as in ``training.train``.
+        out_dir: if given, writes ``comparison.csv``, ``comparison.md`` and the two plots.
+        fast: fast setting (shipped sample, 20 steps per epoch); ``None`` = ``KERAS_CNNS_FAST``.
+
+    Returns:
+        DataFrame with columns model, family, params, macs, train_images_per_sec, epochs,
+        steps, wall_seconds, test_accuracy, ci95_low, ci95_high, n_test, stopped_by.
+    """
+    from keras_cnns import analysis, data, training
+
+    models = list(models or DEFAULT_MODELS)
+    if fast is None:
+        fast = bool(data.fast_mode())
+    if isinstance(dataset, str):
+        ds = data.load(dataset, data_dir, sample=True) if fast and dataset in data.sample_names() \
+            else data.load(dataset, data_dir)
+    else:
+        ds = dataset
+    device = training.configure_device()
+    rows = []
+    for name in models:
+        training.set_seed(seed)
+        model = build_model(name, ds.input_shape, ds.num_classes)
+        pipes = data.make_pipelines(ds, batch_size=batch_size, augment=augment, seed=seed, fast=fast)
+        steps = pipes.steps_per_epoch if hasattr(pipes, "steps_per_epoch") and pipes.steps_per_epoch \
+            else math.ceil(pipes.n_train / batch_size)
+        if fast:
+            steps = min(steps, training.FAST_MAX_STEPS)
+        schedule = ProgressCosine(training.default_learning_rate(optimizer, batch_size))
+        budget = BudgetCallback(budget_seconds, epochs * steps, batch_size, schedule)
+        t0 = time.perf_counter()
+        result = training.train(model, pipes, epochs=epochs, optimizer=optimizer, learning_rate=schedule,
+                                seed=seed, verbose=verbose, fast=fast, callbacks=[budget])
+        wall = time.perf_counter() - t0
+        lo, hi = result.test_ci95
+        rows.append({
+            "model": name,
+            "family": FAMILIES.get(name, name),
+            "params": analysis.count_params(model),
+            "macs": analysis.count_macs(model),
+            "train_images_per_sec": round(budget.images_per_sec, 1),
+            "epochs": round(budget.steps / steps, 2),
+            "steps": budget.steps,
+            "train_seconds": round(budget.elapsed, 1),
+            "wall_seconds": round(wall, 1),
+            "test_accuracy": round(result.test_accuracy, 4),
+            "ci95_low": round(lo, 4),
+            "ci95_high": round(hi, 4),
+            "n_test": result.n_test,
+            "stopped_by": "budget" if budget.stopped_by_budget else "epochs",
+        })
+        if verbose:
+            print(f"{name}: {rows[-1]}")
+        del model, result
+        keras.backend.clear_session()
+    table = pd.DataFrame(rows)
+    table.attrs.update(dataset=ds.describe() if hasattr(ds, "describe") else str(ds),
+                       device=device, budget_seconds=budget_seconds, epochs_cap=epochs,
+                       batch_size=batch_size, fast=fast)
+    if out_dir is not None:
+        save(table, out_dir)
+    return table
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """The comparison as a GitHub markdown table (accuracy in %, params/MACs in millions)."""
+    lines = ["| model | family | params (M) | MACs (M) | train img/s | epochs | train s | test acc. | 95% CI |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.model} | {r.family} | {r.params / 1e6:.2f} | {r.macs / 1e6:.0f} | "
+                     f"{r.train_images_per_sec:.0f} | {r.epochs:.2f} | {r.train_seconds:.0f} | "
+                     f"{100 * r.test_accuracy:.2f}% | {100 * r.ci95_low:.1f}–{100 * r.ci95_high:.1f}% |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_accuracy(table: pd.DataFrame, x: str = "params"):
+    """Test accuracy (with its 95% CI) against ``params``, ``macs`` or ``train_seconds``; log x-axis."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3.8), dpi=72)
+    ax = fig.add_subplot(1, 1, 1)
+    acc = 100 * table["test_accuracy"].to_numpy()
+    err = np.vstack([acc - 100 * table["ci95_low"].to_numpy(), 100 * table["ci95_high"].to_numpy() - acc])
+    xs = table[x].to_numpy(dtype=float)
+    ax.errorbar(xs, acc, yerr=err, fmt="o", capsize=3)
+    for xi, yi, name in zip(xs, acc, table["model"]):
+        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    if x in ("params", "macs"):
+        ax.set_xscale("log")
+    label = {"params": "trainable parameters", "macs": "MACs per image",
+             "train_seconds": "training seconds", "wall_seconds": "wall seconds"}.get(x, x)
+    ax.set_xlabel(label + (" (log)" if x in ("params", "macs") else ""))
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(f"accuracy vs {label}")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def save(table: pd.DataFrame, out_dir) -> Path:
+    """Write comparison.csv, comparison.md, accuracy_vs_params.png, accuracy_vs_time.png."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "comparison.csv", index=False)
+    attrs = table.attrs
+    device = attrs.get("device") or {}
+    header = (f"Dataset: {attrs.get('dataset', '?')}. Budget {attrs.get('budget_seconds')} s of training "
+              f"per model, at most {attrs.get('epochs_cap')} epochs, batch {attrs.get('batch_size')}, "
+              f"SGD+Nesterov, cosine over the budget, no augmentation. Hardware: "
+              f"{device.get('device', '?')} ({device.get('cpu_count', '?')} cores)"
+              f"{', fast setting' if attrs.get('fast') else ''}.\n\n")
+    (out / "comparison.md").write_text(header + to_markdown(table))
+    plot_accuracy(table, "params").savefig(out / "accuracy_vs_params.png")
+    plot_accuracy(table, "train_seconds").savefig(out / "accuracy_vs_time.png")
+    return out
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def add_subparser(subparsers) -> None:
+    """Register ``compare`` on a ``cli.py`` subparsers object (``func(args, parser) -> int``)."""
+    parser = subparsers.add_parser(
+        "compare", help="train several families under one time budget and tabulate them",
+        description="Train each model once on one dataset with the same wall-clock budget; write "
+        "comparison.csv, comparison.md and accuracy plots into --out.")
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="model names (default: " + " ".join(DEFAULT_MODELS) + ")")
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--budget-seconds", type=float, default=180.0, help="training seconds per model")
+    parser.add_argument("--epochs", type=int, default=30, help="epoch cap per model")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--augment", action="store_true", help="random crop + flip")
+    parser.add_argument("--fast", action="store_true", help="shipped sample, 20 steps per epoch")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="results/comparison", help="output folder")
+    parser.set_defaults(func=run)
+
+
+def run(args, parser=None) -> int:
+    table = compare(args.models, dataset=args.dataset, budget_seconds=args.budget_seconds,
+                    epochs=args.epochs, batch_size=args.batch_size, out_dir=args.out,
+                    augment=args.augment, seed=args.seed, verbose=2 if not args.fast else 0,
+                    fast=True if args.fast else None, data_dir=args.data_dir)
+    print(to_markdown(table))
+    print(f"wrote comparison.csv, comparison.md, accuracy_vs_params.png, accuracy_vs_time.png to {args.out}")
+    return 0
