@@ -1,0 +1,29 @@
+"""The benchmark's quick run and the PyTorch reference ResNet-20 (no timing assertions)."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from keras_cnns import bench
+
+
+def test_torch_resnet20_has_he_et_al_parameter_count():
+    pytest.importorskip("torch")
+    # He et al. 2015, Table 6: ResNet-20 has 0.27M parameters; option A adds none.
+    assert bench.torch_param_count(bench.torch_resnet20()) == 269_722
+
+
+def test_quick_bench_writes_finite_positive_numbers(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_CNNS_FAST", "1")
+    out = tmp_path / "bench.csv"
+    bench.run_bench(quick=True, out=str(out), verbose=False)
+    table = pd.read_csv(out)
+    assert list(table.columns) == bench.COLUMNS
+    assert "resnet20" in set(table["name"])
+    for value in table[["median_img_s", "min_img_s", "max_img_s", "peak_rss_mb"]].to_numpy().ravel():
+        assert math.isfinite(value) and value > 0
+    ours = table[table["name"] == "resnet20"].iloc[0]
+    assert ours["params"] == 269_722  # the Keras model at 32x32x3 matches the PyTorch one
+    assert any(table["impl"] == "tf.data")
+    assert (out.with_suffix(".md")).exists()
