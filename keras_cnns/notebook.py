@@ -45,6 +45,8 @@ def setup(seed=0, deterministic=True, figure_dpi=72):
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", category=UserWarning, module="keras")
+    # Warnings print as "Category: message", without the kernel's temporary file path.
+    warnings.formatwarning = lambda message, category, *args, **kwargs: f"{category.__name__}: {message}\n"
     matplotlib.rcParams.update({"figure.dpi": figure_dpi, "savefig.dpi": figure_dpi,
                                 "figure.figsize": (8, 3.2), "axes.grid": True})
     pd.set_option("display.width", 120)
