@@ -362,8 +362,47 @@ def run_train(args, parser) -> int:
 
 # ------------------------------------------------------------------------ main
 
+def add_compare_parser(subparsers) -> None:
+    """``compare``: all families under one time budget (``keras_cnns.compare``)."""
+    parser = subparsers.add_parser(
+        "compare", help="train several families under one time budget and tabulate them",
+        description="Train each model once on one dataset with the same wall-clock budget; write "
+        "comparison.csv, comparison.md and accuracy plots into --out.")
+    parser.add_argument("--models", nargs="+", default=None,
+                        help="model names (default: one per family, as in notebook 09)")
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--budget-seconds", type=float, default=180.0, help="training seconds per model")
+    parser.add_argument("--epochs", type=int, default=30, help="epoch cap per model")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--augment", action="store_true", help="random crop + flip")
+    parser.add_argument("--fast", action="store_true", help="shipped sample, 20 steps per epoch")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="results/comparison", help="output folder")
+    parser.set_defaults(func=run_compare)
+
+
+def run_compare(args, parser=None) -> int:
+    from .compare import compare, to_markdown
+
+    table = compare(args.models, dataset=args.dataset, budget_seconds=args.budget_seconds,
+                    epochs=args.epochs, batch_size=args.batch_size, out_dir=args.out,
+                    augment=args.augment, seed=args.seed, verbose=2 if not args.fast else 0,
+                    fast=True if args.fast else None, data_dir=args.data_dir)
+    print(to_markdown(table))
+    print(f"wrote comparison.csv, comparison.md, accuracy_vs_params.png, accuracy_vs_time.png to {args.out}")
+    return 0
+
+
+def add_bench_parser(subparsers) -> None:
+    """``bench``: throughput and peak memory, with comparisons (``keras_cnns.bench``)."""
+    from . import bench
+
+    bench.add_subparser(subparsers)
+
+
 #: One ``add_<command>_parser`` per subcommand, in the order ``--help`` lists them.
-SUBCOMMANDS = [add_list_parser, add_summary_parser, add_train_parser]
+SUBCOMMANDS = [add_list_parser, add_summary_parser, add_train_parser, add_compare_parser, add_bench_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

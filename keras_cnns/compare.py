@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["DEFAULT_MODELS", "FAMILIES", "BudgetCallback", "ProgressCosine", "build_model", "compare",
-           "plot_accuracy", "to_markdown", "add_subparser"]
+           "plot_accuracy", "to_markdown"]
 
 #: One representative per family, small-input (28x28 / 32x32) variants.
 DEFAULT_MODELS = ["alexnet", "vgg11", "nin", "googlenet", "vgg11_bn", "resnet20", "densenet_bc_40",
@@ -257,36 +257,3 @@ def save(table: pd.DataFrame, out_dir) -> Path:
     plot_accuracy(table, "params").savefig(out / "accuracy_vs_params.png")
     plot_accuracy(table, "train_seconds").savefig(out / "accuracy_vs_time.png")
     return out
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def add_subparser(subparsers) -> None:
-    """Register ``compare`` on a ``cli.py`` subparsers object (``func(args, parser) -> int``)."""
-    parser = subparsers.add_parser(
-        "compare", help="train several families under one time budget and tabulate them",
-        description="Train each model once on one dataset with the same wall-clock budget; write "
-        "comparison.csv, comparison.md and accuracy plots into --out.")
-    parser.add_argument("--models", nargs="+", default=None,
-                        help="model names (default: " + " ".join(DEFAULT_MODELS) + ")")
-    parser.add_argument("--dataset", default="fashion_mnist")
-    parser.add_argument("--budget-seconds", type=float, default=180.0, help="training seconds per model")
-    parser.add_argument("--epochs", type=int, default=30, help="epoch cap per model")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--augment", action="store_true", help="random crop + flip")
-    parser.add_argument("--fast", action="store_true", help="shipped sample, 20 steps per epoch")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="results/comparison", help="output folder")
-    parser.set_defaults(func=run)
-
-
-def run(args, parser=None) -> int:
-    table = compare(args.models, dataset=args.dataset, budget_seconds=args.budget_seconds,
-                    epochs=args.epochs, batch_size=args.batch_size, out_dir=args.out,
-                    augment=args.augment, seed=args.seed, verbose=2 if not args.fast else 0,
-                    fast=True if args.fast else None, data_dir=args.data_dir)
-    print(to_markdown(table))
-    print(f"wrote comparison.csv, comparison.md, accuracy_vs_params.png, accuracy_vs_time.png to {args.out}")
-    return 0

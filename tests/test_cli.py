@@ -25,12 +25,13 @@ def run_module(*args: str) -> subprocess.CompletedProcess:
 def test_module_help_lists_commands():
     proc = run_module("--help")
     assert proc.returncode == 0, proc.stderr
-    for command in ("list", "summary", "train"):
+    for command in ("list", "summary", "train", "compare", "bench"):
         assert command in proc.stdout
+    assert "absl" not in proc.stderr  # --help does not import TensorFlow
     assert "usage: python -m keras_cnns" in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["list", "summary", "train"])
+@pytest.mark.parametrize("command", ["list", "summary", "train", "compare", "bench"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -127,3 +128,14 @@ def test_missing_dataset_exits_1_with_advice(tmp_path, capsys, monkeypatch):
     assert code == 1
     err = capsys.readouterr().err
     assert "cifar100" in err.lower() and "KERAS_CNNS_DATA_DIR" in err and "Traceback" not in err
+
+
+def test_compare_fast_writes_the_table(tmp_path, capsys):
+    code = main(["compare", "--fast", "--models", "nin", "resnet20", "--dataset", "mnist",
+                 "--budget-seconds", "2", "--epochs", "1", "--out", str(tmp_path / "cmp")])
+    assert code == 0
+    table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
+    assert table["model"].tolist() == ["nin", "resnet20"]
+    assert (table["params"] > 0).all() and table["test_accuracy"].between(0, 1).all()
+    assert (tmp_path / "cmp" / "comparison.md").is_file()
+    assert "resnet20" in capsys.readouterr().out
