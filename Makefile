@@ -22,10 +22,9 @@ lab: setup
 	$(BIN)/jupyter lab notebooks/
 
 ## Headless: run every notebook top to bottom in the full setting, saving the outputs.
+## Each notebook's wall time and its kernel's peak memory go to results/notebooks.csv.
 notebooks: setup
-	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do \
-	  ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=7200 "$$nb" || exit 1; done
+	$(BIN)/python scripts/run_notebooks.py notebooks/[0-9][0-9]_*.ipynb --csv results/notebooks.csv
 
 ## All tests: the package's unit tests, then every notebook under nbval in the fast setting.
 test: setup
