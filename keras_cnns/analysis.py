@@ -1,7 +1,7 @@
 """Counting what a model costs: trainable parameters and multiply-accumulates (MACs).
 
 Convention: 1 MAC (one multiply + one add) is counted as one "FLOP", as in
-He et al. (2015, "3.6 billion FLOPs" for ResNet-50 v1) and in torchvision's
+He et al. (2015, Table 1: 3.6 billion FLOPs for ResNet-34, 3.8 billion for ResNet-50) and in torchvision's
 GFLOPS column (ResNet-18 1.814, ResNet-50 4.089). Only convolutions and dense
 layers are counted; BN, activations, pooling and additions are left out, as
 they are there.
