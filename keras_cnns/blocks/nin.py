@@ -16,7 +16,8 @@ def nin_block(x, filters, kernel_size, strides=1, padding="same", mlp_filters=No
         mlp_filters: pair of channels for the two 1x1 convs (the paper's CIFAR
             model uses e.g. (160, 96)); default ``(filters, filters)``.
 
-    Layers: ``{name}_conv``, ``{name}_mlp1``, ``{name}_mlp2`` (each with ``_relu``).
+    Layers: ``{name}_conv``, ``{name}_mlp1``, ``{name}_mlp2`` prefixes, each followed by
+    ``_conv``, ``_bn`` (with BatchNorm) and ``_relu`` (e.g. ``block1_mlp1_conv``).
 
     Example:
         >>> import keras

@@ -4,7 +4,7 @@ ImageNet form (the authors' Caffe model, also d2l's): mlpconv blocks
 96-11x11/4, 256-5x5, 384-3x3, then a last block with ``classes`` channels and
 global average pooling instead of fully connected layers.
 
-Small inputs (under 64 px): the paper's CIFAR-10 model -- 192-5x5 (160, 96),
+Small inputs (under 64 px): the authors' released CIFAR-10 configuration -- 192-5x5 (160, 96),
 192-5x5 (192, 192), 192-3x3 (192, classes) -- with 3x3/2 pooling and dropout 0.5.
 """
 
