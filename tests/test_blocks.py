@@ -101,3 +101,45 @@ def test_classic_residual_block_example_runs(samples):
     preds = model.predict(ds.x_test[:8].astype("float32") / 255.0, verbose=0)
     assert preds.shape == (8, 10)
     assert len([l for l in model.layers if isinstance(l, layers.Add)]) == 2
+
+
+def _grouped_model(split):
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 32))
+    conv = blocks.GroupedConv2D(32, 3, padding="same", groups=8, use_bias=True, split=split, name="g")
+    return keras.Model(inputs, conv(inputs))
+
+
+def test_grouped_conv_split_equals_fused_in_outputs_and_training():
+    # Xie et al. 2017, Fig. 3: G convolutions on channel slices, concatenated, are one grouped conv.
+    fused, split = _grouped_model(False), _grouped_model(True)
+    split.set_weights(fused.get_weights())
+    assert fused.get_layer("g").kernel.shape == (3, 3, 4, 32)      # Conv2D(groups=8)'s own kernel shape
+    assert isinstance(split.get_layer("g"), layers.Conv2D) and split.get_layer("g").groups == 8
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 8, 8, 32)).astype("float32")
+    y = rng.normal(size=(4, 8, 8, 32)).astype("float32")
+    np.testing.assert_allclose(fused.predict(x, verbose=0), split.predict(x, verbose=0), atol=1e-4)
+    for m in (fused, split):               # one SGD step: equal gradients give equal new weights
+        m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        m.train_on_batch(x, y)
+    for a, b in zip(fused.get_weights(), split.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_resnext_bottleneck_uses_grouped_conv_that_reloads(tmp_path):
+    x = keras.Input((8, 8, 64))
+    model = keras.Model(x, bottleneck_block(x, 16, groups=4, width_per_group=8, name="b"))
+    conv = model.get_layer("b_2_conv")
+    assert isinstance(conv, blocks.GroupedConv2D) and conv.groups == 4
+    assert not isinstance(model.get_layer("b_1_conv"), blocks.GroupedConv2D)   # groups=1: plain Conv2D
+    path = tmp_path / "b.keras"
+    model.save(path)
+    again = keras.saving.load_model(path, safe_mode=True)
+    probe = np.random.default_rng(1).normal(size=(2, 8, 8, 64)).astype("float32")
+    np.testing.assert_allclose(model.predict(probe, verbose=0), again.predict(probe, verbose=0), atol=1e-5)
+
+
+def test_grouped_conv_rejects_bad_split():
+    with pytest.raises(ValueError, match="`split`"):
+        blocks.GroupedConv2D(8, 3, groups=2, split="yes")

@@ -14,7 +14,7 @@ transition_block
 =================  ==========================================  =====================
 """
 
-from ._common import BN_EPSILON, BN_MOMENTUM, KERNEL_INIT, conv_bn_act
+from ._common import BN_EPSILON, BN_MOMENTUM, KERNEL_INIT, GroupedConv2D, conv_bn_act
 from .dense import dense_block, dense_layer, transition_block
 from .inception import inception_block
 from .nin import nin_block
@@ -22,7 +22,7 @@ from .residual import SHORTCUTS, ChannelPad, bottleneck_block, residual_block
 from .vgg import vgg_block
 
 __all__ = [
-    "BN_EPSILON", "BN_MOMENTUM", "KERNEL_INIT", "SHORTCUTS", "ChannelPad",
+    "BN_EPSILON", "BN_MOMENTUM", "KERNEL_INIT", "SHORTCUTS", "ChannelPad", "GroupedConv2D",
     "bottleneck_block", "conv_bn_act", "dense_block", "dense_layer",
     "inception_block", "nin_block", "residual_block", "transition_block", "vgg_block",
 ]
