@@ -374,6 +374,8 @@ def add_compare_parser(subparsers) -> None:
     parser.add_argument("--budget-seconds", type=float, default=180.0, help="training seconds per model")
     parser.add_argument("--epochs", type=int, default=30, help="epoch cap per model")
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--optimizer", choices=["sgd", "adamw"], default="adamw",
+                        help="one recipe for all models (default: adamw, as notebook 09)")
     parser.add_argument("--augment", action="store_true", help="random crop + flip")
     parser.add_argument("--fast", action="store_true", help="shipped sample, 20 steps per epoch")
     parser.add_argument("--data-dir", default=None)
@@ -387,7 +389,8 @@ def run_compare(args, parser=None) -> int:
 
     table = compare(args.models, dataset=args.dataset, budget_seconds=args.budget_seconds,
                     epochs=args.epochs, batch_size=args.batch_size, out_dir=args.out,
-                    augment=args.augment, seed=args.seed, verbose=2 if not args.fast else 0,
+                    augment=args.augment, optimizer=args.optimizer, seed=args.seed,
+                    verbose=2 if not args.fast else 0,
                     fast=True if args.fast else None, data_dir=args.data_dir)
     print(to_markdown(table))
     print(f"wrote comparison.csv, comparison.md, accuracy_vs_params.png, accuracy_vs_time.png to {args.out}")
