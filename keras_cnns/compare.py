@@ -5,7 +5,7 @@
 
 Every model gets the *same wall-clock budget* (training time, measured by a Keras callback
 that sets ``model.stop_training`` after the batch that exhausts it) and the same epoch cap,
-the same optimiser (SGD + Nesterov, cosine schedule) and batch size. Because a time budget
+the same optimiser (``optimizer``, cosine schedule) and batch size. Because a time budget
 does not know how many steps it will allow, the cosine learning rate is driven by
 *progress* = max(elapsed / budget, step / total steps): it reaches 0 when the budget (or the
 epoch cap) runs out, so every model ends its run annealed, whatever its speed.
@@ -200,7 +200,7 @@ def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_sec
     table = pd.DataFrame(rows)
     table.attrs.update(dataset=ds.describe() if hasattr(ds, "describe") else str(ds),
                        device=device, budget_seconds=budget_seconds, epochs_cap=epochs,
-                       batch_size=batch_size, fast=fast)
+                       batch_size=batch_size, fast=fast, optimizer=optimizer, augment=bool(augment))
     if out_dir is not None:
         save(table, out_dir)
     return table
@@ -241,6 +241,9 @@ def plot_accuracy(table: pd.DataFrame, x: str = "params"):
     return fig
 
 
+_OPTIMIZER_TEXT = {"sgd": "SGD+Nesterov (peak lr 0.1 x batch/128)", "adamw": "AdamW (peak lr 1e-3, weight decay 0.05)"}
+
+
 def save(table: pd.DataFrame, out_dir) -> Path:
     """Write comparison.csv, comparison.md, accuracy_vs_params.png, accuracy_vs_time.png."""
     out = Path(out_dir)
@@ -250,7 +253,8 @@ def save(table: pd.DataFrame, out_dir) -> Path:
     device = attrs.get("device") or {}
     header = (f"Dataset: {attrs.get('dataset', '?')}. Budget {attrs.get('budget_seconds')} s of training "
               f"per model, at most {attrs.get('epochs_cap')} epochs, batch {attrs.get('batch_size')}, "
-              f"SGD+Nesterov, cosine over the budget, no augmentation. Hardware: "
+              f"{_OPTIMIZER_TEXT.get(attrs.get('optimizer'), attrs.get('optimizer', '?'))}, cosine over the "
+              f"budget, {'augmentation' if attrs.get('augment') else 'no augmentation'}. Hardware: "
               f"{device.get('device', '?')} ({device.get('cpu_count', '?')} cores)"
               f"{', fast setting' if attrs.get('fast') else ''}.\n\n")
     (out / "comparison.md").write_text(header + to_markdown(table))
