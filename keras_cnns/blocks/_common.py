@@ -21,11 +21,9 @@ KERNEL_INIT = "he_normal"
 
 def split_groups_by_default() -> bool:
     """True where a grouped convolution is faster computed group by group: TensorFlow on a CPU."""
-    if keras.backend.backend() != "tensorflow":
-        return False
-    import tensorflow as tf
+    from .._backend import grouped_conv_gradient_is_slow
 
-    return not tf.config.list_physical_devices("GPU")
+    return grouped_conv_gradient_is_slow()
 
 
 @keras.saving.register_keras_serializable(package="keras_cnns")
