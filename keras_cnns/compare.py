@@ -200,7 +200,8 @@ def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_sec
     table = pd.DataFrame(rows)
     table.attrs.update(dataset=ds.describe() if hasattr(ds, "describe") else str(ds),
                        device=device, budget_seconds=budget_seconds, epochs_cap=epochs,
-                       batch_size=batch_size, fast=fast, optimizer=optimizer, augment=bool(augment))
+                       batch_size=batch_size, fast=fast, optimizer=optimizer, augment=bool(augment),
+                       peak_learning_rate=training.default_learning_rate(optimizer, batch_size))
     if out_dir is not None:
         save(table, out_dir)
     return table
@@ -241,9 +242,6 @@ def plot_accuracy(table: pd.DataFrame, x: str = "params"):
     return fig
 
 
-_OPTIMIZER_TEXT = {"sgd": "SGD+Nesterov (peak lr 0.1 x batch/128)", "adamw": "AdamW (peak lr 1e-3, weight decay 0.05)"}
-
-
 def save(table: pd.DataFrame, out_dir) -> Path:
     """Write comparison.csv, comparison.md, accuracy_vs_params.png, accuracy_vs_time.png."""
     out = Path(out_dir)
@@ -253,7 +251,7 @@ def save(table: pd.DataFrame, out_dir) -> Path:
     device = attrs.get("device") or {}
     header = (f"Dataset: {attrs.get('dataset', '?')}. Budget {attrs.get('budget_seconds')} s of training "
               f"per model, at most {attrs.get('epochs_cap')} epochs, batch {attrs.get('batch_size')}, "
-              f"{_OPTIMIZER_TEXT.get(attrs.get('optimizer'), attrs.get('optimizer', '?'))}, cosine over the "
+              f"{attrs.get('optimizer', '?')} (peak learning rate {attrs.get('peak_learning_rate', '?')}), cosine over the "
               f"budget, {'augmentation' if attrs.get('augment') else 'no augmentation'}. Hardware: "
               f"{device.get('device', '?')} ({device.get('cpu_count', '?')} cores)"
               f"{', fast setting' if attrs.get('fast') else ''}.\n\n")

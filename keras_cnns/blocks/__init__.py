@@ -14,7 +14,7 @@ transition_block
 =================  ==========================================  =====================
 """
 
-from ._common import BN_EPSILON, BN_MOMENTUM, KERNEL_INIT, GroupedConv2D, conv_bn_act, split_groups_by_default
+from ._common import BN_EPSILON, BN_MOMENTUM, KERNEL_INIT, GroupedConv2D, conv_bn_act
 from .dense import dense_block, dense_layer, transition_block
 from .inception import inception_block
 from .nin import nin_block
@@ -24,6 +24,5 @@ from .vgg import vgg_block
 __all__ = [
     "BN_EPSILON", "BN_MOMENTUM", "KERNEL_INIT", "SHORTCUTS", "ChannelPad", "GroupedConv2D",
     "bottleneck_block", "conv_bn_act", "dense_block", "dense_layer",
-    "inception_block", "nin_block", "residual_block", "split_groups_by_default", "transition_block",
-    "vgg_block",
+    "inception_block", "nin_block", "residual_block", "transition_block", "vgg_block",
 ]

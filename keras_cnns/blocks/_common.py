@@ -14,16 +14,11 @@ import numbers
 import keras
 from keras import layers, ops
 
+from .._backend import grouped_conv_gradient_is_slow
+
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
 KERNEL_INIT = "he_normal"
-
-
-def split_groups_by_default() -> bool:
-    """True where a grouped convolution is faster computed group by group: TensorFlow on a CPU."""
-    from .._backend import grouped_conv_gradient_is_slow
-
-    return grouped_conv_gradient_is_slow()
 
 
 @keras.saving.register_keras_serializable(package="keras_cnns")
@@ -52,7 +47,7 @@ class GroupedConv2D(layers.Conv2D):
         self.split = split
 
     def convolution_op(self, inputs, kernel):
-        split = split_groups_by_default() if self.split == "auto" else self.split
+        split = grouped_conv_gradient_is_slow() if self.split == "auto" else self.split
         if self.groups == 1 or not split:
             return super().convolution_op(inputs, kernel)
         axis = -1 if self.data_format == "channels_last" else 1
