@@ -31,8 +31,8 @@ class GroupedConv2D(layers.Conv2D):
     are cut into G slices, each slice is convolved on its own and the results are
     concatenated -- form (b) of ResNeXt's Fig. 3 (Xie et al., 2017). TensorFlow's
     CPU kernels compute the *gradient* of a fused grouped convolution about two
-    orders of magnitude slower than this split form (measured in notebook 08 and
-    by ``python -m keras_cnns bench``), which makes ResNeXt untrainable on a CPU;
+    orders of magnitude slower than this split form (measured in notebook 08: 948 ms
+    against 8 ms per step of one 32-group 3x3 conv), which makes ResNeXt untrainable on a CPU;
     on a GPU (cuDNN) or the JAX/PyTorch backends the fused kernel is the right one.
 
     Args:
