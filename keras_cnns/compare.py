@@ -139,9 +139,9 @@ def _release_memory() -> None:
 
     ``clear_session`` drops Keras' global state, ``gc.collect`` the reference cycles between the
     model, its traced functions and its ``tf.data`` pipelines, and on glibc ``malloc_trim`` hands
-    the freed heap back to the system. (Without the last two, notebook 09 -- the eight default
-    models on full Fashion-MNIST in one kernel -- peaked at 4.1 GB; ``results/notebooks.csv``
-    has the current measurement.)
+    the freed heap back to the system. (Measured on notebook 09 -- the eight default models on
+    full Fashion-MNIST in one kernel: this took the peak only from 4,111 to 4,007 MB; see
+    ``results/notebooks.csv``.)
     """
     keras.backend.clear_session()
     gc.collect()
