@@ -233,6 +233,9 @@ def add_train_parser(subparsers) -> None:
         help="fast setting (as KERAS_CNNS_FAST=1): shipped sample, at most 20 steps per epoch",
     )
     parser.add_argument("--sample", action="store_true", help="use the shipped sample of the dataset")
+    parser.add_argument("--only-classes", default=None, metavar="NAMES",
+                        help="train on these classes only, comma-separated names or labels "
+                        "(e.g. airplane,automobile,bird,cat,deer), relabelled 0..k-1")
     parser.add_argument("--resume", action="store_true", help="continue a killed run in --out")
     parser.add_argument("--data-dir", default=None, help="folder(s) to search for the dataset first")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -280,6 +283,7 @@ def _summary_record(args, ds, result, model) -> dict:
         "notes": ds.notes,
         "input_shape": list(model.input_shape[1:]),
         "classes": int(ds.num_classes),
+        "class_names": list(ds.class_names),
         "epochs": int(result.epochs),
         "batch_size": int(result.config.get("batch_size", args.batch_size)),
         "steps_per_epoch": result.config.get("steps_per_epoch"),
@@ -316,6 +320,12 @@ def run_train(args, parser) -> int:
     training.set_seed(args.seed)
     training.configure_device()  # before building: mixed precision on GPUs
     ds = _load_dataset(args)
+    if args.only_classes:
+        wanted = [int(c) if c.strip().isdigit() else c.strip() for c in args.only_classes.split(",")]
+        try:
+            ds = ds.select_classes(wanted)
+        except ValueError as error:
+            raise CommandError(f"--only-classes: {error}") from error
     channels = ds.input_shape[-1]
     size = args.image_size
     input_shape = (size, size, channels) if size else ds.input_shape
@@ -353,7 +363,7 @@ def run_train(args, parser) -> int:
         raise CommandError(str(error)) from error
     figure = plots.learning_curves(result, title=f"{args.model} on {ds.name}")
     figure.savefig(out / "curves.png")
-    record = _summary_record(args, ds, result, model)
+    record = _summary_record(args, ds, result, result.model)
     (out / "summary.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     print(f"{args.model} on {ds.name}: {result.summary()}")
     print(f"wrote {', '.join(RUN_FILES)} to {args.out}")

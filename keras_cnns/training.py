@@ -578,7 +578,7 @@ def _prepare(pipelines, *, batch_size, fast, steps_per_epoch, label_smoothing, m
     n_train, n_test = int(pipelines.n_train), int(pipelines.n_test)
     steps = _cardinality(train_ds, getattr(pipelines, "steps_per_epoch", 0) or 1)
     if from_pipelines:  # the batch size is the pipelines', not the argument's
-        batch_size = max(1, math.ceil(n_train / max(steps, 1)))
+        batch_size = int(getattr(pipelines, "batch_size", 0) or max(1, math.ceil(n_train / max(steps, 1))))
     cap = steps_per_epoch
     if fast:
         cap = min(cap or FAST_MAX_STEPS, FAST_MAX_STEPS)
@@ -761,6 +761,31 @@ def _warn_bn_momentum(model, total_steps: int) -> None:
         )
 
 
+# ---------------------------------------------------------------- normalisation
+
+
+def has_normalization(model) -> bool:
+    """True if the layer right after the model's input is a ``keras.layers.Normalization``."""
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    return bool(layers) and isinstance(layers[0], keras.layers.Normalization)
+
+
+def add_normalization(model, pipelines):
+    """``model`` with the pipelines' ``Normalization`` layer at its input: it then takes raw pixels.
+
+    The new model is flat (``input -> normalization -> the model's own layers``) and *shares* its
+    layers with ``model``: training one trains the other.  A model that already starts with a
+    ``Normalization`` layer (e.g. a reloaded ``best.keras``) is returned unchanged.
+    """
+    if has_normalization(model):
+        return model
+    if not isinstance(model, keras.Model) or not hasattr(model, "call") or len(model.inputs) != 1:
+        raise TypeError("add_normalization needs a single-input Keras model; got " + type(model).__name__)
+    inputs = keras.Input(model.input_shape[1:], name="pixels")
+    outputs = model.call(pipelines.normalization()(inputs))
+    return keras.Model(inputs, outputs, name=model.name)
+
+
 # ------------------------------------------------------------------------ train
 
 
@@ -868,6 +893,7 @@ def train(
         model=model,
         from_pipelines=dataset is None,
     )
+    model = add_normalization(model, pipelines)
     total_steps = epochs * prepared.steps_per_epoch
     _warn_bn_momentum(model, total_steps)
 

@@ -163,5 +163,60 @@ class Dataset:
             text += f" ({self.notes})"
         return text
 
+    def subset(self, train: int | None = None, test: int | None = None, *, seed: int = 0) -> "Dataset":
+        """A copy keeping at most ``train`` training and ``test`` test images, stratified by class.
+
+        The choice is drawn with ``seed`` (see :func:`stratified_split`); ``None`` (or a limit at least
+        the split's size) keeps that split whole. A note states what was kept, e.g. ``subset: 12,000 of
+        60,000 training and 10,000 of 10,000 test images``; it shows in :meth:`describe`.
+        """
+        for arg, value in (("train", train), ("test", test)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                                      or value < 1):
+                raise ValueError(f"{arg} must be a positive int or None; got {value!r}")
+        n_train, n_test = len(self.y_train), len(self.y_test)
+        arrays = {}
+        for split, limit, n in (("train", train, n_train), ("test", test, n_test)):
+            if limit is not None and limit < n:
+                keep, _ = stratified_split(getattr(self, f"y_{split}"), int(limit), seed=seed)
+                arrays[f"x_{split}"] = getattr(self, f"x_{split}")[keep]
+                arrays[f"y_{split}"] = getattr(self, f"y_{split}")[keep]
+        kept_train = len(arrays.get("y_train", self.y_train))
+        kept_test = len(arrays.get("y_test", self.y_test))
+        note = (f"subset: {kept_train:,} of {n_train:,} training and {kept_test:,} of {n_test:,} "
+                "test images")
+        return dataclasses.replace(self, **arrays, notes=(self.notes + "; " if self.notes else "") + note)
+
+    def select_classes(self, classes) -> "Dataset":
+        """A copy with only ``classes`` (names or labels), relabelled ``0..k-1`` in the order given.
+
+        >>> # ds.select_classes(["airplane", "automobile", "bird", "cat", "deer"])
+        """
+        wanted = list(classes)
+        if not wanted:
+            raise ValueError(f"classes must name at least one of {self.class_names}; got {classes!r}")
+        labels = []
+        for c in wanted:
+            if isinstance(c, (int, np.integer)) and not isinstance(c, bool) and 0 <= c < self.num_classes:
+                labels.append(int(c))
+            elif isinstance(c, str) and c in self.class_names:
+                labels.append(self.class_names.index(c))
+            else:
+                raise ValueError(f"classes: {c!r} is not a class of {self.name}; valid: "
+                                 f"{', '.join(self.class_names)} (or labels 0-{self.num_classes - 1})")
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"classes must not repeat a class; got {classes!r}")
+        lookup = np.full(self.num_classes, -1, dtype=np.int64)
+        lookup[labels] = np.arange(len(labels))
+        arrays = {}
+        for split in ("train", "test"):
+            y = lookup[getattr(self, f"y_{split}")]
+            keep = np.flatnonzero(y >= 0)
+            arrays[f"x_{split}"], arrays[f"y_{split}"] = getattr(self, f"x_{split}")[keep], y[keep]
+        names = [self.class_names[i] for i in labels]
+        note = f"classes: {', '.join(names)} only (relabelled 0-{len(names) - 1})"
+        return dataclasses.replace(self, **arrays, class_names=names,
+                                   notes=(self.notes + "; " if self.notes else "") + note)
+
     def __repr__(self) -> str:
         return f"Dataset<{self.describe()}>"

@@ -1,8 +1,13 @@
 """``tf.data`` input pipelines for a :class:`~keras_cnns.data.core.Dataset`.
 
-Train: cache (uint8) -> shuffle(seed) -> batch -> normalise -> augment (pad-4 crop + flip) -> resize ->
-prefetch. Validation and test: cache -> batch -> normalise -> resize -> prefetch. Every step is a
+Train: cache (uint8) -> shuffle(seed) -> batch -> float32 -> augment (pad-4 crop + flip) -> resize ->
+prefetch. Validation and test: cache -> batch -> float32 -> resize -> prefetch. Every step is a
 TensorFlow op on whole batches: no Python runs per batch.
+
+The pipelines yield *raw* pixel values (0-255, as floats): normalisation is part of the model, a
+``keras.layers.Normalization`` layer made by :meth:`Pipelines.normalization` from the training
+split's per-channel statistics (``keras_cnns.training`` puts it at the model's input), so that a
+saved model classifies raw images on its own.
 """
 
 from __future__ import annotations
@@ -22,7 +27,11 @@ PAD = 4  # pixels of padding for the random-crop augmentation
 
 @dataclasses.dataclass(repr=False)
 class Pipelines:
-    """Batched, prefetched ``tf.data`` pipelines yielding ``(float32 normalised images, int64 labels)``."""
+    """Batched, prefetched ``tf.data`` pipelines yielding ``(float32 raw pixels 0-255, int64 labels)``.
+
+    ``mean`` and ``std`` are the training split's per-channel statistics in [0, 1] units; the model
+    normalises with them (:meth:`normalization`).
+    """
 
     train: "tf.data.Dataset"  # noqa: F821
     val: "tf.data.Dataset"  # noqa: F821
@@ -35,9 +44,18 @@ class Pipelines:
     steps_per_epoch: int
     input_shape: tuple        # what the model must accept (after any resize)
     num_classes: int
+    batch_size: int = 128
     augment: bool = False
     fast: bool = False
     notes: str = ""
+
+    def normalization(self, name: str = "normalization"):
+        """A ``keras.layers.Normalization`` with this training split's per-channel mean and variance,
+        in raw pixel units: ``(x - mean) / std`` for pixels ``x`` in 0-255."""
+        import keras
+
+        return keras.layers.Normalization(mean=(self.mean * 255.0).tolist(),
+                                          variance=np.square(self.std * 255.0).tolist(), name=name)
 
     def describe(self) -> str:
         """One line: split sizes, input shape, augmentation and fast mode."""
@@ -84,7 +102,7 @@ def _subsample(x, y, limit: int, seed: int):
 
 
 def random_crop_flip(images, seed):
-    """Pad each image by :data:`PAD` pixels (zeros, i.e. the mean after normalisation), crop back to its
+    """Pad each image by :data:`PAD` pixels (zeros: black, as torchvision's ``RandomCrop(padding=4)``), crop back to its
     size at a random offset, and flip it left-right with probability 1/2. ``seed`` is a stateless seed
     pair; every image of the batch gets its own offset and flip."""
     import tensorflow as tf
@@ -152,10 +170,8 @@ def make_pipelines(ds: Dataset, batch_size: int = 128, *, validation_split: floa
     x_train, y_train = x_train[train_idx], y_train[train_idx]
     mean, std = channel_stats(x_train)
 
-    mean_t, std_t = tf.constant(mean), tf.constant(std)
-
-    def normalise(images, labels):
-        return (tf.cast(images, tf.float32) / 255.0 - mean_t) / std_t, labels
+    def to_float(images, labels):
+        return tf.cast(images, tf.float32), labels
 
     def resize(images, labels):
         return tf.image.resize(images, size), labels
@@ -166,7 +182,7 @@ def make_pipelines(ds: Dataset, batch_size: int = 128, *, validation_split: floa
             data = data.cache()
         if training:
             data = data.shuffle(min(shuffle_buffer, max(len(y), 1)), seed=seed, reshuffle_each_iteration=True)
-        data = data.batch(batch_size).map(normalise, num_parallel_calls=tf.data.AUTOTUNE)
+        data = data.batch(batch_size).map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
         if training and augment:
             seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
             data = tf.data.Dataset.zip((data, seeds)).map(
@@ -181,4 +197,4 @@ def make_pipelines(ds: Dataset, batch_size: int = 128, *, validation_split: floa
         train=build(x_train, y_train, True), val=build(x_val, y_val, False), test=build(x_test, y_test, False),
         mean=mean, std=std, n_train=len(y_train), n_val=len(y_val), n_test=len(y_test),
         steps_per_epoch=math.ceil(len(y_train) / batch_size), input_shape=(*(size or (h, w)), c),
-        num_classes=ds.num_classes, augment=augment, fast=fast, notes="; ".join(notes))
+        num_classes=ds.num_classes, batch_size=int(batch_size), augment=augment, fast=fast, notes="; ".join(notes))
