@@ -244,16 +244,12 @@ def add_train_parser(subparsers) -> None:
 
 
 def _load_dataset(args):
-    """Load ``args.dataset``; missing data -> CommandError(exit 1) with the loader's advice."""
+    """Load ``args.dataset`` (``data.load`` decides fast / sample / full); missing data -> exit 1."""
     from keras_cnns import data
 
     try:
-        if args.fast and not args.sample:
-            try:
-                return data.load(args.dataset, args.data_dir, sample=True)
-            except ValueError:  # no shipped sample: full data, subsampled in fast mode
-                pass
-        return data.load(args.dataset, args.data_dir, sample=True if args.sample else None)
+        ds = data.load(args.dataset, args.data_dir, sample=True if args.sample else None,
+                       fast=True if args.fast else None)
     except data.DatasetNotFoundError as error:
         hint = ""
         if args.dataset in data.sample_names() and not (args.fast or args.sample):
@@ -261,6 +257,20 @@ def _load_dataset(args):
         raise CommandError(f"{error}{hint}", code=1) from error
     except ValueError as error:
         raise CommandError(str(error)) from error
+    if args.only_classes:
+        wanted = [int(c) if c.strip().isdigit() else c.strip() for c in args.only_classes.split(",")]
+        try:
+            ds = ds.select_classes(wanted)
+        except ValueError as error:
+            raise CommandError(f"--only-classes: {error}") from error
+    return ds
+
+
+def _command_line(argv) -> str:
+    """The command as typed (``python -m keras_cnns train ...``), for summary.json and model cards."""
+    import shlex
+
+    return " ".join([PROG] + [shlex.quote(a) for a in argv])
 
 
 def _summary_record(args, ds, result, model) -> dict:
@@ -271,30 +281,22 @@ def _summary_record(args, ds, result, model) -> dict:
     from keras_cnns import analysis
 
     lo, hi = result.test_ci95
-    try:
-        macs = int(analysis.count_macs(model))
-    except Exception:  # MACs are informative only
-        macs = None
+    config = result.config
     return {
         "model": args.model,
         "dataset": ds.name,
         "source": ds.source,
         "is_sample": bool(ds.is_sample),
         "notes": ds.notes,
+        "command": _command_line(args.argv) if getattr(args, "argv", None) else None,
         "input_shape": list(model.input_shape[1:]),
         "classes": int(ds.num_classes),
         "class_names": list(ds.class_names),
         "epochs": int(result.epochs),
-        "batch_size": int(result.config.get("batch_size", args.batch_size)),
-        "steps_per_epoch": result.config.get("steps_per_epoch"),
-        "optimizer": args.optimizer,
-        "learning_rate": result.config.get("learning_rate"),
-        "weight_decay": result.config.get("weight_decay"),
-        "warmup_epochs": args.warmup_epochs,
-        "label_smoothing": args.label_smoothing,
-        "augment": result.config.get("augment"),
-        "fast": bool(result.config.get("fast")),
-        "seed": args.seed,
+        **{key: config[key] for key in ("batch_size", "steps_per_epoch", "optimizer", "learning_rate",
+                                        "weight_decay", "warmup_epochs", "label_smoothing", "augment",
+                                        "fast", "seed")},
+        "config": config,
         "test_accuracy": result.test_accuracy,
         "test_ci95": [lo, hi],
         "test_loss": result.test_loss,
@@ -303,7 +305,7 @@ def _summary_record(args, ds, result, model) -> dict:
         if "val_accuracy" in result.metrics
         else None,
         "params": int(analysis.count_params(model)),
-        "macs": macs,
+        "macs": int(analysis.count_macs(model)),
         "wall_seconds": round(result.wall_seconds, 2),
         "device": result.device,
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
@@ -311,56 +313,38 @@ def _summary_record(args, ds, result, model) -> dict:
     }
 
 
+def _train_config(args):
+    """The ``TrainConfig`` of the command's options (its checks name the culprit)."""
+    from keras_cnns.training import TrainConfig
+
+    try:
+        return TrainConfig(
+            epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
+            weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
+            label_smoothing=args.label_smoothing, augment=args.augment, image_size=args.image_size,
+            seed=args.seed, fast=True if args.fast else None, steps_per_epoch=args.steps)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+
+
 def run_train(args, parser) -> int:
     """Train and write metrics.csv, curves.png, best.keras and summary.json."""
     _check_model(args.model)
     _check_dataset(args.dataset)
-    from keras_cnns import models, plots, training
+    config = _train_config(args)
+    from keras_cnns import plots, training
 
-    training.set_seed(args.seed)
-    training.configure_device()  # before building: mixed precision on GPUs
     ds = _load_dataset(args)
-    if args.only_classes:
-        wanted = [int(c) if c.strip().isdigit() else c.strip() for c in args.only_classes.split(",")]
-        try:
-            ds = ds.select_classes(wanted)
-        except ValueError as error:
-            raise CommandError(f"--only-classes: {error}") from error
-    channels = ds.input_shape[-1]
-    size = args.image_size
-    input_shape = (size, size, channels) if size else ds.input_shape
-    try:
-        model = models.build(args.model, input_shape=input_shape, classes=ds.num_classes)
-    except ValueError as error:
-        raise CommandError(
-            f"cannot build {args.model} for {_fmt_shape(input_shape)} images: {error} "
-            "(try --image-size)"
-        ) from error
     if args.out is None:
         args.out = str(Path("runs") / f"{args.model}-{Path(args.dataset).name}")
     out = Path(args.out)
-    try:
-        result = training.train(
-            model,
-            ds,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            optimizer=args.optimizer,
-            learning_rate=args.lr,
-            weight_decay=args.weight_decay,
-            warmup_epochs=args.warmup_epochs,
-            label_smoothing=args.label_smoothing,
-            augment=args.augment,
-            image_size=size,
-            seed=args.seed,
-            out_dir=out,
-            resume=args.resume,
-            verbose=args.verbose,
-            fast=True if args.fast else None,  # None: KERAS_CNNS_FAST decides
-            steps_per_epoch=args.steps,
-        )
-    except ValueError as error:  # argument checks of train()
-        raise CommandError(str(error)) from error
+    try:  # train() seeds, then builds the model for the pipelines' input shape and classes
+        result = training.train(args.model, ds, config=config, out_dir=out, resume=args.resume,
+                                verbose=args.verbose)
+    except ValueError as error:  # the model cannot take these images
+        shape = _fmt_shape((args.image_size, args.image_size, ds.input_shape[-1]) if args.image_size
+                           else ds.input_shape)
+        raise CommandError(f"cannot build {args.model} for {shape} images: {error} (try --image-size)") from error
     figure = plots.learning_curves(result, title=f"{args.model} on {ds.name}")
     figure.savefig(out / "curves.png")
     record = _summary_record(args, ds, result, result.model)
@@ -439,7 +423,9 @@ def main(argv=None) -> int:
     a dataset that cannot be found returns 1.
     """
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     _quiet_tensorflow()
     command_parser = args.subparsers.get(args.command, parser)
     try:

@@ -10,9 +10,9 @@ does not know how many steps it will allow, the cosine learning rate is driven b
 *progress* = max(elapsed / budget, step / total steps): it reaches 0 when the budget (or the
 epoch cap) runs out, so every model ends its run annealed, whatever its speed.
 
-Model names are the registry's (``models.list_models()``) plus two parametrised CIFAR
-families: ``densenet_bc_<depth>`` (e.g. ``densenet_bc_40``: DenseNet-BC, k=12) and
-``resnext<depth>_<C>x<w>d`` (e.g. ``resnext11_4x16d``: ``models.cifar_resnext(11, 4, 16)``).
+Model names are the registry's (``models.list_models()``), among them the two small CIFAR
+representatives of :data:`DEFAULT_MODELS`: ``densenet_bc_40`` (DenseNet-BC, k=12) and
+``resnext11_4x16d`` (``models.cifar_resnext(11, 4, 16)``).
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from __future__ import annotations
 import ctypes
 import gc
 import math
-import re
 import time
 from pathlib import Path
 
 import keras
 import numpy as np
 import pandas as pd
+
+from keras_cnns import models as _models
 
 __all__ = ["DEFAULT_MODELS", "FAMILIES", "BudgetCallback", "ProgressCosine", "build_model", "compare",
            "plot_accuracy", "to_markdown"]
@@ -41,25 +42,10 @@ FAMILIES = {
     "densenet_bc_40": "DenseNet-BC (2017)", "resnext11_4x16d": "ResNeXt (2017)",
 }
 
-_DENSENET = re.compile(r"^densenet_bc_(\d+)$")
-_RESNEXT = re.compile(r"^resnext(\d+)_(\d+)x(\d+)d$")
-
 
 def build_model(name: str, input_shape, classes: int):
-    """Build a registry model or one of the parametrised names (see the module docstring)."""
-    from keras_cnns import models
-
-    if name in models.list_models():
-        return models.build(name, input_shape=input_shape, classes=classes)
-    match = _DENSENET.match(name)
-    if match:
-        return models.densenet_bc(int(match.group(1)), input_shape=input_shape, classes=classes)
-    match = _RESNEXT.match(name)
-    if match:
-        depth, card, width = (int(g) for g in match.groups())
-        return models.cifar_resnext(depth, card, width, input_shape=input_shape, classes=classes)
-    raise ValueError(f"Unknown model name {name!r}; valid: {', '.join(models.list_models())}, "
-                     "densenet_bc_<depth>, resnext<depth>_<C>x<w>d")
+    """``models.build(name, input_shape=input_shape, classes=classes)`` (kept for notebook 09)."""
+    return _models.build(name, input_shape=input_shape, classes=classes)
 
 
 class ProgressCosine(keras.optimizers.schedules.LearningRateSchedule):
@@ -172,21 +158,15 @@ def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_sec
     from keras_cnns import analysis, data, training
 
     models = list(models or DEFAULT_MODELS)
-    if fast is None:
-        fast = bool(data.fast_mode())
-    if isinstance(dataset, str):
-        ds = data.load(dataset, data_dir, sample=True) if fast and dataset in data.sample_names() \
-            else data.load(dataset, data_dir)
-    else:
-        ds = dataset
+    fast = data.fast_mode(fast)
+    ds = data.load(dataset, data_dir, fast=fast) if isinstance(dataset, str) else dataset
     device = training.configure_device()
     rows = []
     for name in models:
         training.set_seed(seed)
-        model = build_model(name, ds.input_shape, ds.num_classes)
+        model = _models.build(name, input_shape=ds.input_shape, classes=ds.num_classes)
         pipes = data.make_pipelines(ds, batch_size=batch_size, augment=augment, seed=seed, fast=fast)
-        steps = pipes.steps_per_epoch if hasattr(pipes, "steps_per_epoch") and pipes.steps_per_epoch \
-            else math.ceil(pipes.n_train / batch_size)
+        steps = pipes.steps_per_epoch
         if fast:
             steps = min(steps, training.FAST_MAX_STEPS)
         schedule = ProgressCosine(training.default_learning_rate(optimizer, batch_size))

@@ -141,7 +141,7 @@ def test_killed_run_resumes_where_it_stopped(tmp_path, mnist):
     assert result.history.epoch == [2, 3]  # only the missing epochs ran
     assert read_epochs(out / "metrics.csv") == [0, 1, 2, 3]
     assert result.metrics["epoch"].tolist() == [0, 1, 2, 3]
-    assert int(model.optimizer.iterations) == 4 * 2  # optimiser state came back too
+    assert int(result.model.optimizer.iterations) == 4 * 2  # optimiser state came back too
     # the restored schedule continues: lr at epoch 2 is the cosine value at step 4 of 8
     assert result.metrics["lr"].iloc[2] == pytest.approx(0.05 * 0.5, rel=1e-4)
     assert (out / "best.keras").exists()
@@ -191,9 +191,9 @@ def test_adamw_warmup_label_smoothing(mnist):
                             label_smoothing=0.1, steps_per_epoch=2, verbose=0, fast=False)
     lr = result.metrics["lr"].tolist()
     assert lr[0] == pytest.approx(0.0) and lr[1] == pytest.approx(1e-3)  # warm-up to the peak
-    assert isinstance(model.optimizer, keras.optimizers.AdamW)
-    assert model.optimizer.weight_decay == pytest.approx(0.05)
-    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+    assert isinstance(result.model.optimizer, keras.optimizers.AdamW)
+    assert result.model.optimizer.weight_decay == pytest.approx(0.05)
+    assert isinstance(result.model.loss, keras.losses.CategoricalCrossentropy)
     assert np.isfinite(result.test_loss)
 
 
@@ -306,3 +306,57 @@ def test_deterministic_runs_repeat_exactly():
     assert proc.returncode == 0, proc.stderr[-2000:]
     first, second = json.loads(proc.stdout.strip().splitlines()[-1])
     assert first == second
+
+
+# ------------------------------------------------------- normalisation inside the model, TrainConfig
+
+
+def test_saved_model_takes_raw_pixels_in_a_fresh_process(trained, mnist):
+    """best.keras starts with the training split's Normalization and classifies raw uint8 images alone."""
+    result, out = trained
+    assert training.has_normalization(result.model)
+    norm = result.model.layers[1]
+    # the layer's statistics are the training split's, in pixel units (pipelines: [0, 1] units)
+    pipes = data.make_pipelines(mnist, 64, fast=False)
+    np.testing.assert_allclose(np.ravel(norm.mean), pipes.mean * 255.0, rtol=1e-5)
+    np.testing.assert_allclose(np.sqrt(np.ravel(norm.variance)), pipes.std * 255.0, rtol=1e-5)
+    np.save(out / "x.npy", mnist.x_test)  # raw uint8, nothing done to them
+    code = textwrap.dedent(f"""
+        import json, sys
+        import numpy as np, keras
+        model = keras.saving.load_model({str(out / "best.keras")!r}, safe_mode=True)
+        x = np.load({str(out / "x.npy")!r})
+        assert x.dtype == np.uint8
+        print(json.dumps(model.predict(x, verbose=0).argmax(-1).tolist()))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import json
+
+    predicted = np.array(json.loads(proc.stdout.strip().splitlines()[-1]))
+    accuracy = float((predicted == mnist.y_test).mean())
+    assert accuracy >= 0.6, accuracy  # chance is 0.1; the trained fixture reaches ~0.7+
+
+
+def test_train_config_is_frozen_and_validates():
+    import dataclasses
+
+    config = training.TrainConfig(epochs=3, optimizer="adamw")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.epochs = 4
+    with pytest.raises(ValueError, match="batch_size"):
+        training.TrainConfig(batch_size=0)
+    with pytest.raises(TypeError, match="unknown training setting.*epoch_count"):
+        training.train(None, "mnist", epoch_count=3)
+    assert training.TrainConfig.make(config, seed=2).seed == 2 and config.seed == 0
+    assert config.to_dict()["optimizer"] == "adamw" and config.peak_weight_decay == 0.05
+
+
+def test_train_by_name_builds_for_the_pipelines(tmp_path):
+    """A model name is built after seeding, for the pipelines' input shape and classes."""
+    config = training.TrainConfig(epochs=1, batch_size=32, steps_per_epoch=1, fast=True)
+    result = training.train("resnet20", "fashion_mnist", config=config, verbose=0)
+    assert result.model.input_shape[1:] == (28, 28, 1) and result.model.output_shape[-1] == 10
+    assert result.config["fast"] is True and result.config["batch_size"] == 32
+    assert result.class_names[0] == "T-shirt/top"

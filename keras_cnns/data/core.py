@@ -59,8 +59,10 @@ def list_datasets() -> list[str]:
     return list(DATASETS)
 
 
-def fast_mode() -> bool:
-    """True when ``$KERAS_CNNS_FAST`` is set to 1/true/yes/on (any case)."""
+def fast_mode(fast: bool | None = None) -> bool:
+    """The fast setting: ``fast`` when given, else True when ``$KERAS_CNNS_FAST`` is 1/true/yes/on."""
+    if fast is not None:
+        return bool(fast)
     return os.environ.get("KERAS_CNNS_FAST", "").strip().lower() in _TRUE
 
 

@@ -316,7 +316,8 @@ def _load_path(path: Path) -> Dataset:
 
 
 # ------------------------------------------------------------------------------------------- load
-def load(name: str, data_dir: str | os.PathLike | None = None, *, sample: bool | None = None) -> Dataset:
+def load(name: str, data_dir: str | os.PathLike | None = None, *, sample: bool | None = None,
+         fast: bool | None = None) -> Dataset:
     """Load a dataset into memory as a :class:`Dataset` (uint8 NHWC images, int64 labels).
 
     Args:
@@ -324,8 +325,11 @@ def load(name: str, data_dir: str | os.PathLike | None = None, *, sample: bool |
             spellings such as ``"fashion-mnist"`` work), a path to a folder with ``train/<class>/`` and
             ``test/<class>/`` images (or an ``.npz`` / tarball), or the name of such a folder in a data dir.
         data_dir: folder(s) to search first (``os.pathsep``-separated); default ``$KERAS_CNNS_DATA_DIR``.
-        sample: True for the small shipped sample; False never uses it; None uses it in fast mode
-            (``KERAS_CNNS_FAST=1``).
+        sample: True for the small shipped sample; False never uses it; None uses it in the fast setting
+            when the dataset has one (otherwise the full data, which the pipelines subsample).
+        fast: the fast setting; None reads ``KERAS_CNNS_FAST`` (:func:`~keras_cnns.data.core.fast_mode`).
+            This is the one place where fast / sample / full is decided: the CLI, ``training.train`` and
+            ``compare`` all call ``load(name, fast=...)``.
 
     Raises:
         ValueError: unknown ``name``, or a corrupt / mis-shaped file (the message names it).
@@ -337,8 +341,8 @@ def load(name: str, data_dir: str | os.PathLike | None = None, *, sample: bool |
     canon = canonical_name(text)
     if canon is None and (isinstance(name, os.PathLike) or os.sep in text or os.path.exists(text)):
         return _load_path(Path(text).expanduser())
-    if canon is not None and (sample is True or (sample is None and fast_mode() and canon in sample_names())):
-        return load_sample(canon, "" if sample else "KERAS_CNNS_FAST is set")
+    if canon is not None and (sample is True or (sample is None and fast_mode(fast) and canon in sample_names())):
+        return load_sample(canon, "" if sample else "fast setting")
     if sample is True:
         raise ValueError(f"sample=True needs name to be one of {', '.join(sample_names())}; got {text!r}")
     tried: list[str] = []

@@ -1,0 +1,77 @@
+"""What ``train()`` returns (:class:`TrainResult`) and the statistics it reports."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .config import check_int
+
+
+def accuracy_ci95(accuracy: float, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score 95% interval for an accuracy measured on ``n`` examples.
+
+    >>> [round(v, 4) for v in accuracy_ci95(0.9, 100)]
+    [0.8256, 0.9448]
+    """
+    check_int("n", n, minimum=1)
+    if not 0.0 <= float(accuracy) <= 1.0:
+        raise ValueError(f"accuracy must be in [0, 1]; got {accuracy!r}")
+    p = float(accuracy)
+    denominator = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    low = 0.0 if p == 0.0 else max(0.0, centre - half)
+    high = 1.0 if p == 1.0 else min(1.0, centre + half)
+    return low, high
+
+
+
+
+@dataclass
+class TrainResult:
+    """Everything a notebook needs after ``train()``; ``str()`` is one readable line."""
+
+    history: Any = field(repr=False)
+    metrics: pd.DataFrame = field(repr=False)
+    test_loss: float
+    test_accuracy: float
+    test_ci95: tuple[float, float]
+    n_test: int
+    model: Any = field(repr=False)
+    out_dir: str | None
+    dataset: str
+    is_sample: bool | None
+    device: dict
+    wall_seconds: float
+    dataset_name: str | None = None
+    config: dict = field(default_factory=dict)
+    class_names: list | None = None
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs recorded in ``metrics`` (all of them after a resume)."""
+        return len(self.metrics)
+
+    def summary(self) -> str:
+        """One line, e.g. ``test accuracy 97.1% (95% CI 96.6-97.5%, n=2000) ...``."""
+        lo, hi = self.test_ci95
+        parts = [
+            f"test accuracy {100 * self.test_accuracy:.1f}% "
+            f"(95% CI {100 * lo:.1f}\u2013{100 * hi:.1f}%, n={self.n_test})",
+            f"test loss {self.test_loss:.3f}",
+            f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}",
+            f"{self.wall_seconds:.0f} s on {self.device.get('device', '?')}",
+        ]
+        if self.dataset_name:
+            sample = " (shipped sample)" if self.is_sample else ""
+            parts.append(f"{self.dataset_name}{sample}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
