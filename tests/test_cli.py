@@ -130,6 +130,29 @@ def test_missing_dataset_exits_1_with_advice(tmp_path, capsys, monkeypatch):
     assert "cifar100" in err.lower() and "KERAS_CNNS_DATA_DIR" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10", "cifar100"])
+def test_fast_works_for_every_listed_dataset(dataset, tmp_path, capsys, monkeypatch):
+    """--fast: the shipped sample where there is one; otherwise the full data, or one clear error (exit 1)."""
+    from keras_cnns import data
+
+    assert dataset in data.list_datasets()
+    for name, value in {"KERAS_CNNS_OFFLINE": "1", "KERAS_HOME": str(tmp_path),
+                        "KERAS_CNNS_DATA_DIR": str(tmp_path), "KERAS_CNNS_SYSTEM_DATA_DIR": ""}.items():
+        monkeypatch.setenv(name, value)  # nothing but the shipped samples can be found
+    code = main(["train", "resnet20", "--dataset", dataset, "--epochs", "1", "--fast", "--steps", "1",
+                 "--batch-size", "16", "--verbose", "0", "--out", str(tmp_path / "run")])
+    captured = capsys.readouterr()
+    if dataset in data.sample_names():
+        assert code == 0, captured.err
+        summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+        assert summary["is_sample"] is True and summary["config"]["fast"] is True
+        assert summary["command"].startswith("python -m keras_cnns train resnet20 --dataset " + dataset)
+    else:  # no sample of CIFAR-100 ships: the loader's one clear error, no traceback
+        assert code == 1
+        assert "No copy of 'cifar100' was found" in captured.err and "no shipped sample of cifar100" in captured.err
+        assert "Traceback" not in captured.err
+
+
 def test_compare_fast_writes_the_table(tmp_path, capsys):
     code = main(["compare", "--fast", "--models", "nin", "resnet20", "--dataset", "mnist",
                  "--budget-seconds", "2", "--epochs", "1", "--out", str(tmp_path / "cmp")])
@@ -139,3 +162,25 @@ def test_compare_fast_writes_the_table(tmp_path, capsys):
     assert (table["params"] > 0).all() and table["test_accuracy"].between(0, 1).all()
     assert (tmp_path / "cmp" / "comparison.md").is_file()
     assert "resnet20" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["train", "--help"], ["list"]])
+def test_commands_other_than_bench_do_not_import_it(argv):
+    """``python -m keras_cnns train --help`` / ``list`` do not import ``keras_cnns.bench``."""
+    code = ("import runpy, sys\nsys.argv[0] = 'keras_cnns'\n"
+            "try:\n    runpy.run_module('keras_cnns', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('@@', 'keras_cnns.bench' in sys.modules)")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=REPO,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "@@ False"
+
+
+def test_bench_help_lists_the_bench_defaults(capsys):
+    from keras_cnns import bench, cli
+
+    assert cli.BENCH_DEFAULT_MODELS == bench.CIFAR_MODELS + bench.IMAGENET_MODELS
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    assert " ".join(bench.CIFAR_MODELS) in " ".join(capsys.readouterr().out.split())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import os
 import socket
 import struct
 import sys
@@ -98,7 +99,9 @@ def collect(dataset):
 
 
 def denormalise(x: np.ndarray, p) -> np.ndarray:
-    return np.clip(np.rint((x * p.std + p.mean) * 255.0), 0, 255).astype(np.uint8)
+    """The pipelines yield raw pixel values as float32: exact integers in 0-255."""
+    assert x.dtype == np.float32 and np.array_equal(x, np.rint(x)) and 0 <= x.min() and x.max() <= 255
+    return x.astype(np.uint8)
 
 
 def with_arrays(ds, **changes):
@@ -195,9 +198,12 @@ def test_normalisation_uses_per_channel_training_stats(cifar):
     whole = cifar.x_train.reshape(-1, 3) / 255.0
     assert np.abs(p.mean - whole.mean(axis=0)).max() > 1e-5  # the validation images are left out
     x, _ = collect(p.train)
-    assert x.dtype == np.float32
-    np.testing.assert_allclose(x.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
-    np.testing.assert_allclose(x.std(axis=(0, 1, 2)), 1.0, atol=1e-3)
+    assert x.dtype == np.float32  # raw pixels: the model normalises
+    np.testing.assert_allclose(x.reshape(-1, 3).astype(np.float64).mean(axis=0), expected.mean(axis=0) * 255.0,
+                               rtol=1e-6)
+    normed = np.asarray(p.normalization()(x))  # the layer train() puts at the model's input
+    np.testing.assert_allclose(normed.mean(axis=(0, 1, 2)), 0.0, atol=1e-4)
+    np.testing.assert_allclose(normed.std(axis=(0, 1, 2)), 1.0, atol=1e-3)
 
 
 def test_augmentation_crops_and_flips_train_only():
@@ -208,7 +214,7 @@ def test_augmentation_crops_and_flips_train_only():
                       [str(i) for i in range(n)], "test", False)
     p = data.make_pipelines(ds, 8, validation_split=0.0, seed=5)
     assert p.augment  # default on for RGB
-    normed = (ds.x_train / 255.0 - p.mean) / p.std
+    normed = ds.x_train.astype(np.float32)  # raw pixels; padding is black (0), as torchvision's
     padded = np.pad(normed, [(0, 0), (4, 4), (4, 4), (0, 0)])
     changed, epochs = 0, []
     for _ in range(2):
@@ -221,9 +227,9 @@ def test_augmentation_crops_and_flips_train_only():
             assert min(errors) < 1e-4, "augmented image is not a pad-4 crop (+ flip) of its original"
             changed += errors[40] > 1e-4  # index 40 = offset (4, 4), no flip: the original
     assert changed > n  # most images were moved or flipped
-    assert np.abs(epochs[0] - epochs[1]).max() > 0.1  # new augmentation each epoch
+    assert np.abs(epochs[0] - epochs[1]).max() > 25  # new augmentation each epoch (pixel units)
     x_te, _ = collect(p.test)
-    np.testing.assert_allclose(x_te, (ds.x_test / 255.0 - p.mean) / p.std, atol=1e-5)
+    np.testing.assert_allclose(x_te, ds.x_test.astype(np.float32), atol=1e-5)
     off = data.make_pipelines(ds, 8, validation_split=0.0, augment=False)
     x, y = collect(off.train)
     np.testing.assert_allclose(x[np.argsort(y)], normed, atol=1e-5)
@@ -477,3 +483,46 @@ def test_class_sorted_source_gives_mixed_training_batches(samples):
     assert len(np.unique(labels.numpy())) >= 8     # 10 classes, 64 images: a sorted stream gives 1
     _, val_labels = next(iter(pipes.val))
     assert len(np.unique(val_labels.numpy())) >= 8
+
+
+# ------------------------------------------------------------------------------- subset, classes
+def test_subset_is_stratified_and_noted(mnist):
+    sub = mnist.subset(200, 100, seed=0)
+    assert (len(sub.y_train), len(sub.y_test)) == (200, 100)
+    assert_proportional(sub.y_train, mnist.y_train)
+    assert_proportional(sub.y_test, mnist.y_test)
+    assert image_hashes(sub.x_train) <= image_hashes(mnist.x_train)
+    assert "subset: 200 of 2,000 training and 100 of 500 test images" in sub.describe()
+    assert len(mnist.y_train) == 2000  # the original is untouched
+    again, other = mnist.subset(200, seed=0), mnist.subset(200, seed=1)
+    assert np.array_equal(again.x_train, sub.x_train) and not np.array_equal(other.x_train, sub.x_train)
+    assert len(again.y_test) == 500  # None keeps the split whole
+    with pytest.raises(ValueError, match="train must be a positive int"):
+        mnist.subset(0)
+
+
+def test_select_classes_relabels(cifar):
+    sub = cifar.select_classes(["cat", "dog", 0])
+    assert sub.class_names == ["cat", "dog", "airplane"] and sub.num_classes == 3
+    for new, old in enumerate((3, 5, 0)):
+        assert (sub.y_train == new).sum() == (cifar.y_train == old).sum()
+        assert image_hashes(sub.x_train[sub.y_train == new]) == image_hashes(cifar.x_train[cifar.y_train == old])
+    assert "classes: cat, dog, airplane only" in sub.describe()
+    with pytest.raises(ValueError, match="'lion' is not a class of cifar10; valid: airplane"):
+        cifar.select_classes(["lion"])
+    with pytest.raises(ValueError, match="must not repeat"):
+        cifar.select_classes(["cat", 3])
+
+
+def test_load_decides_fast_sample_and_full_in_one_place(monkeypatch):
+    monkeypatch.delenv("KERAS_CNNS_FAST", raising=False)
+    assert data.load("mnist", fast=True).is_sample  # a shipped sample exists
+    monkeypatch.setenv("KERAS_CNNS_FAST", "1")
+    assert data.load("mnist", fast=True).is_sample and data.fast_mode() and not data.fast_mode(False)
+    # no sample of CIFAR-100: the fast setting falls back to the full data; missing -> one clear error
+    monkeypatch.setenv("KERAS_CNNS_DATA_DIR", os.devnull)
+    monkeypatch.setenv("KERAS_CNNS_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", os.devnull)
+    monkeypatch.setenv("KERAS_CNNS_SYSTEM_DATA_DIR", "")
+    with pytest.raises(data.DatasetNotFoundError, match="no shipped sample of cifar100"):
+        data.load("cifar100", fast=True)

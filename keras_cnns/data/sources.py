@@ -342,7 +342,7 @@ def load(name: str, data_dir: str | os.PathLike | None = None, *, sample: bool |
     if canon is None and (isinstance(name, os.PathLike) or os.sep in text or os.path.exists(text)):
         return _load_path(Path(text).expanduser())
     if canon is not None and (sample is True or (sample is None and fast_mode(fast) and canon in sample_names())):
-        return load_sample(canon, "" if sample else "fast setting")
+        return load_sample(canon, "" if sample else "KERAS_CNNS_FAST is set" if fast is None else "fast setting")
     if sample is True:
         raise ValueError(f"sample=True needs name to be one of {', '.join(sample_names())}; got {text!r}")
     tried: list[str] = []
