@@ -364,10 +364,11 @@ def extract_archive(path: Path, key: str) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        with tarfile.open(path) as tar:
-            if hasattr(tarfile, "data_filter"):
-                tar.extractall(tmp, filter="data")
-            else:  # Python < 3.10.12: check members by hand (regular files and folders inside tmp only)
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4: the library checks every member
+            fmt = "tar" if path.name.lower().endswith(".tar") else "gztar"
+            shutil.unpack_archive(path, tmp, format=fmt, filter="data")
+        else:  # older Pythons: check members by hand (regular files and folders inside tmp only)
+            with tarfile.open(path) as tar:
                 inside = str(tmp.resolve()) + os.sep
                 for member in tar.getmembers():
                     if not (member.isfile() or member.isdir()) or \
