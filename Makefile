@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-NBVAL  := --nbval --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600
 
 .PHONY: setup lab notebooks test test-unit test-notebooks bench clean
 
@@ -17,25 +16,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## The main job: the notebook series in JupyterLab.
+## The main job: the notebook series in JupyterLab (--allow-root only when run as root, e.g. in a container).
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 ## Headless: run every notebook top to bottom in the full setting, saving the outputs.
 ## Each notebook's wall time and its kernel's peak memory go to results/notebooks.csv.
 notebooks: setup
 	$(BIN)/python scripts/run_notebooks.py notebooks/[0-9][0-9]_*.ipynb --csv results/notebooks.csv
 
-## All tests: the package's unit tests, then every notebook under nbval in the fast setting.
+## All tests: the package's unit tests, then every notebook under nbval. notebooks/conftest.py makes
+## `pytest --nbval notebooks/` the fast setting (KERAS_CNNS_FAST=0 opts into the full one), with
+## notebooks/sanitize.cfg and a 600 s cell timeout.
 test: setup
 	$(BIN)/python -m pytest tests
-	KERAS_CNNS_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks/
+	$(BIN)/python -m pytest --nbval notebooks/
 
 test-unit: setup
 	$(BIN)/python -m pytest tests
 
 test-notebooks: setup
-	KERAS_CNNS_FAST=1 $(BIN)/python -m pytest $(NBVAL) notebooks/
+	$(BIN)/python -m pytest --nbval notebooks/
 
 bench: setup
 	$(BIN)/python -m keras_cnns bench

@@ -7,7 +7,7 @@ in notebooks stay small.
 
 * :func:`learning_curves` - loss and accuracy per epoch, train (dashed) vs
   validation (solid), one colour per run when several runs are overlaid.
-* :func:`sample_grid` - images with their true (and predicted) labels.
+* :func:`sample_grid` - images (raw pixels, 0-255) with their true (and predicted) labels.
 * :func:`confusion_matrix` - row-normalised confusion matrix.
 * :func:`gradient_norms` - per-layer gradient L2 norms of a few models on one
   batch (deep plain nets vs residual nets).
@@ -133,37 +133,36 @@ def _as_class_indices(values) -> np.ndarray:
     return values.astype(np.int64).reshape(-1)
 
 
-def _displayable(images: np.ndarray, mean=None, std=None) -> np.ndarray:
-    """Images as floats in [0, 1] for ``imshow`` (undoing normalisation if given)."""
+def _displayable(images) -> np.ndarray:
+    """Raw pixels (uint8, or floats in 0-255) as floats in [0, 1] for ``imshow``.
+
+    No normalisation is guessed or undone: the data pipelines and the datasets hold raw pixels
+    (models normalise inside, with their ``Normalization`` layer), and that is what is plotted.
+    """
     images = np.asarray(images)
     if images.ndim == 3:  # (N, H, W) -> (N, H, W, 1)
         images = images[..., np.newaxis]
     if images.ndim != 4:
         raise ValueError(f"images must be shaped (N, H, W) or (N, H, W, C); got {images.shape}")
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    out = images.astype(np.float32)
-    if mean is not None and std is not None:  # pipeline normalisation in [0, 1] units
-        out = out * np.asarray(std, np.float32) + np.asarray(mean, np.float32)
-        return np.clip(out, 0.0, 1.0)
-    if out.min() >= 0.0 and out.max() > 1.5:  # float pixels in [0, 255]
-        return np.clip(out / 255.0, 0.0, 1.0)
-    if out.min() >= 0.0 and out.max() <= 1.0:
-        return out
-    low = out.min(axis=(1, 2, 3), keepdims=True)  # unknown normalisation: per image
-    high = out.max(axis=(1, 2, 3), keepdims=True)
-    return (out - low) / np.maximum(high - low, 1e-8)
+    if images.dtype != np.uint8:
+        if not (np.issubdtype(images.dtype, np.floating) or np.issubdtype(images.dtype, np.integer)):
+            raise ValueError(f"images must be raw pixels (uint8, or numbers in 0-255); got dtype {images.dtype}")
+        if images.size and (images.min() < 0 or images.max() > 255):
+            raise ValueError(
+                f"images must be raw pixels in 0-255; got values in [{images.min():.3g}, {images.max():.3g}] "
+                "(normalised images? plot the dataset's or the pipelines' raw pixels instead)")
+    return images.astype(np.float32) / 255.0
 
 
 def sample_grid(
-    images, labels, class_names, predictions=None, n: int = 16, mean=None, std=None, seed: int | None = None
+    images, labels, class_names, predictions=None, n: int = 16, seed: int | None = None
 ) -> Figure:
     """A grid of ``n`` images titled with their labels (the first ``n``, or random ones).
 
     Args:
-        images: ``(N, H, W[, C])`` uint8 pixels, float pixels, or normalised floats
-            (pass the pipeline's ``mean``/``std`` to undo the normalisation;
-            otherwise each image is min-max scaled).  1 or 3 channels.
+        images: ``(N, H, W[, C])`` raw pixels: uint8, or floats in 0-255 (what
+            ``Dataset`` arrays and the data pipelines hold); 1 or 3 channels.
+            Anything outside 0-255 (e.g. normalised images) raises ``ValueError``.
         labels: integer labels (or one-hot rows).
         class_names: names indexed by label.
         predictions: optional predicted labels or class probabilities; the
@@ -178,7 +177,7 @@ def sample_grid(
     """
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer; got {n!r}")
-    pictures = _displayable(images, mean, std)
+    pictures = _displayable(images)
     truth = _as_class_indices(labels)
     guesses = None if predictions is None else _as_class_indices(predictions)
     count = min(int(n), len(pictures))
@@ -273,7 +272,7 @@ def layer_gradient_norms(model, x, y) -> pd.DataFrame:
     import keras
     import tensorflow as tf
 
-    from keras_cnns.training import _outputs_probabilities
+    from keras_cnns.training.loop import _outputs_probabilities
 
     kernels = _kernels(model)
     if not kernels:
@@ -313,7 +312,9 @@ def gradient_norms(models: Mapping, x, y, title: str | None = None) -> tuple[Fig
 
     Args:
         models: ``{label: keras.Model}``.
-        x, y: one batch of (normalised) images and integer labels.
+        x, y: one batch of images and integer labels; ``x`` is what the models take
+            (raw pixels for a model trained by ``training.train``, whose ``result.model``
+            normalises inside; normalised pixels for a bare ``models.build`` network).
 
     Returns:
         ``(fig, frame)``: one line per model; ``frame`` has one row per conv/dense

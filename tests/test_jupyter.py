@@ -1,4 +1,7 @@
-"""JupyterLab starts on a free loopback port with token auth, serves the series, and stops."""
+"""JupyterLab starts on a free loopback port with token auth, serves the series, and stops.
+
+One JupyterLab serves the whole module (starting it takes seconds); the shutdown test comes last.
+"""
 
 import json
 import os
@@ -32,8 +35,9 @@ def _get(url, token=None, timeout=5):
         return resp.status, resp.read()
 
 
-@pytest.fixture()
-def lab(tmp_path):
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("jupyter")
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
            "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_DATA_DIR": str(tmp_path / "data")}
@@ -86,7 +90,7 @@ def test_lab_requires_the_token(lab):
     assert err.value.code == 403
 
 
-def test_lab_shuts_down(lab):
+def test_lab_shuts_down(lab):   # last: it stops the module's JupyterLab
     base, token, proc = lab
     req = urllib.request.Request(f"{base}/api/shutdown", method="POST",
                                  headers={"Authorization": f"token {token}"})

@@ -100,21 +100,32 @@ def test_sample_grid_random_selection(samples):
     np.testing.assert_allclose(fig.axes[0].images[0].get_array(), ds.x_test[chosen[0]] / 255.0)
 
 
-def test_sample_grid_normalised_rgb_with_predictions(samples):
+def test_sample_grid_float_rgb_pixels_with_predictions(samples):
     ds = samples["cifar10"]
-    mean = ds.x_train.mean(axis=(0, 1, 2)) / 255
-    std = ds.x_train.std(axis=(0, 1, 2)) / 255
-    x = ((ds.x_test[:4] / 255.0 - mean) / std).astype(np.float32)
+    x = ds.x_test[:4].astype(np.float32)  # raw pixels as floats 0-255, as the pipelines yield them
     y = ds.y_test[:4]
     wrong = (y[1] + 1) % 10
     probabilities = np.eye(10)[[y[0], wrong, y[2], y[3]]]
-    fig = plots.sample_grid(x, y, ds.class_names, predictions=probabilities, n=16, mean=mean, std=std)
+    fig = plots.sample_grid(x, y, ds.class_names, predictions=probabilities, n=16)
     assert len(fig.axes) == 4  # n is capped by the number of images
     colours = [to_rgba(ax.title.get_color()) for ax in fig.axes]
     assert colours[1] == to_rgba("red") and colours[0] == to_rgba("black")
     assert fig.axes[1].get_title() == f"{ds.class_names[y[1]]} / {ds.class_names[wrong]}"
-    shown = fig.axes[0].images[0].get_array()
-    np.testing.assert_allclose(shown, ds.x_test[0] / 255.0, atol=1e-4)  # normalisation undone
+    for ax, image in zip(fig.axes, ds.x_test[:4]):
+        np.testing.assert_allclose(ax.images[0].get_array(), image / 255.0, atol=1e-6)  # the same as uint8
+
+
+def test_sample_grid_rejects_normalised_images(samples):
+    ds = samples["cifar10"]
+    mean = ds.x_train.mean(axis=(0, 1, 2))
+    std = ds.x_train.std(axis=(0, 1, 2))
+    x = ((ds.x_test[:4] - mean) / std).astype(np.float32)  # what a model's Normalization layer sees
+    with pytest.raises(ValueError, match="raw pixels in 0-255"):
+        plots.sample_grid(x, ds.y_test[:4], ds.class_names)
+    with pytest.raises(ValueError, match="raw pixels in 0-255"):
+        plots.sample_grid(ds.x_test[:4] * 2.0, ds.y_test[:4], ds.class_names)  # 0-510
+    with pytest.raises(TypeError):
+        plots.sample_grid(ds.x_test[:4], ds.y_test[:4], ds.class_names, mean=mean, std=std)  # no guessing
 
 
 # ------------------------------------------------------------------------- confusion matrix
