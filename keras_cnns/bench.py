@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 __all__ = ["CIFAR_MODELS", "IMAGENET_MODELS", "APPLICATIONS", "torch_resnet20", "run_bench",
-           "format_table", "add_subparser"]
+           "format_table"]
 
 CIFAR_MODELS = ["resnet20", "resnet56", "densenet_bc_100_12", "resnext29_8x64d"]
 IMAGENET_MODELS = ["resnet50", "densenet121", "vgg16"]
@@ -122,14 +122,13 @@ def _keras_runner(spec, input_shape, batch, jit_compile=False):
     import keras
     import numpy as np
 
-    from keras_cnns import analysis
-    from keras_cnns.compare import build_model
+    from keras_cnns import analysis, models
 
     if spec.startswith("app:"):
         fn = getattr(keras.applications, spec[4:])
         model = fn(weights=None, input_shape=tuple(input_shape), classes=10)
     else:
-        model = build_model(spec, tuple(input_shape), 10)
+        model = models.build(spec, input_shape=tuple(input_shape), classes=10)
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
                   loss=keras.losses.SparseCategoricalCrossentropy(), jit_compile=jit_compile)
     rng = np.random.default_rng(0)
@@ -354,30 +353,3 @@ def format_table(table) -> str:
                      f"{r['median_img_s']:.1f} | {r['min_img_s']:.1f}-{r['max_img_s']:.1f} | "
                      f"{r['peak_rss_mb']:.0f} | {vs} | {ratio} |")
     return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------------------- CLI
-
-
-def add_subparser(subparsers) -> None:
-    """Register ``bench`` on a ``cli.py`` subparsers object (``func(args, parser) -> int``)."""
-    parser = subparsers.add_parser(
-        "bench", help="training throughput and peak memory per model, with comparisons",
-        description="Time train_on_batch windows per model (fresh subprocess each), compare with "
-        "keras.applications, a PyTorch ResNet-20, XLA on/off and the input pipeline.")
-    parser.add_argument("--models", nargs="+", default=None,
-                        help="default: " + " ".join(CIFAR_MODELS + IMAGENET_MODELS))
-    parser.add_argument("--batch-size", type=int, default=None, help="CIFAR models (default 128; ImageNet: 8)")
-    parser.add_argument("--windows", type=int, default=None, help="timed windows per model (default 5)")
-    parser.add_argument("--pipeline-dataset", default="cifar10")
-    parser.add_argument("--out", default="results/bench.csv")
-    parser.add_argument("--quick", action="store_true", help="tiny run for tests: resnet20 only, 2 windows")
-    parser.set_defaults(func=run)
-
-
-def run(args, parser=None) -> int:
-    table = run_bench(args.models, args.batch_size, args.windows, args.quick, args.out, args.pipeline_dataset)
-    print(machine_line())
-    print(format_table(table))
-    print(f"wrote {args.out}")
-    return 0

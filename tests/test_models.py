@@ -16,14 +16,23 @@ library, never from this package:
         (DenseNet-BC L=100, k=12: 0.8M; exactly 769,162 with 10 classes).
   [Lin] Lin et al. 2013, "Network in Network": no total is published; the count
         is worked out by hand below from the authors' ImageNet layer table.
+  The two small CIFAR models of notebook 09 (resnext11_4x16d, densenet_bc_40) are in
+  no paper: their counts are worked out by hand below, by the rules of [Xie] and [Hu],
+  each rule first checked against the paper's exact figure.
+
+ImageNet-size models (up to 144 M parameters) are built one test at a time and
+dropped after it (``_free_models``), never cached all together.
 """
 
-import functools
+import inspect
+import sys
+import types
 
+import keras
 import numpy as np
 import pytest
 
-from keras_cnns import analysis, models
+from keras_cnns import analysis, compare, models
 from keras_cnns.models import cifar_resnet, cifar_resnext, densenet_bc, vgg
 
 # fmt: off
@@ -52,21 +61,35 @@ TV_GFLOPS = {  # [TV] GFLOPS column (multiply-accumulates), rounded as published
 # fmt: on
 
 
-@functools.lru_cache(maxsize=None)
+@pytest.fixture(autouse=True)
+def _free_models():
+    """Each test builds its own models; drop Keras' global state after it (VGGs hold 0.5 GB each)."""
+    yield
+    keras.backend.clear_session()   # also runs gc.collect()
+
+
 def built(name, **kwargs):
     return models.build(name, **kwargs)
 
 
 def test_every_registered_model_has_a_reference():
-    covered = set(IMAGENET_PARAMS) | set(CIFAR_PARAMS) | {"googlenet", "nin", "resnext29_16x64d"}
+    covered = set(IMAGENET_PARAMS) | set(CIFAR_PARAMS) | {
+        "googlenet", "nin", "resnext29_16x64d", "resnext11_4x16d", "densenet_bc_40"}
     assert set(models.list_models()) == covered
 
 
 @pytest.mark.parametrize("name", sorted(IMAGENET_PARAMS))
-def test_imagenet_params_match_torchvision(name):
-    model = built(name)
+def test_imagenet_params_and_macs_match_torchvision(name):
+    model = built(name)   # built once for both counts
     assert model.output.shape == (None, 1000)
     assert analysis.count_params(model) == IMAGENET_PARAMS[name]
+    if name in TV_GFLOPS:
+        digits = len(str(TV_GFLOPS[name]).split(".")[1])
+        assert round(analysis.count_macs(model) / 1e9, digits) == TV_GFLOPS[name]
+
+
+def test_macs_references_are_imagenet_models():
+    assert set(TV_GFLOPS) <= set(IMAGENET_PARAMS)
 
 
 @pytest.mark.parametrize("name", sorted(CIFAR_PARAMS))
@@ -76,18 +99,18 @@ def test_cifar_params_match_papers(name):
     assert analysis.count_params(model) == CIFAR_PARAMS[name]
 
 
-def _resnext29_params(cardinality, d=64, classes=10):
+def _resnext29_params(cardinality, d=64, classes=10, depth=29):
     """ResNeXt-29 CxD for CIFAR counted by hand from Xie et al. Sec. 5.3 / Table 7.
 
-    3x3 stem to 64; three stages of three bottlenecks (1x1 -> grouped 3x3 -> 1x1),
-    outputs 256/512/1024, inner width C*d doubling per stage; a 1x1 projection
-    on the first block of each stage; BN (2 params per channel) after every conv.
+    3x3 stem to 64; three stages of (depth - 2) / 9 bottlenecks (three for 29 layers:
+    1x1 -> grouped 3x3 -> 1x1), outputs 256/512/1024, inner width C*d doubling per stage;
+    a 1x1 projection on the first block of each stage; BN (2 params per channel) after every conv.
     """
     total = 3 * 9 * 64 + 2 * 64
     cin = 64
     for stage, out in enumerate((256, 512, 1024)):
         width = cardinality * d * 2 ** stage
-        for block in range(3):
+        for block in range((depth - 2) // 9):
             total += cin * width + 2 * width                            # 1x1 reduce
             total += width * (width // cardinality) * 9 + 2 * width     # grouped 3x3
             total += width * out + 2 * out                              # 1x1 expand
@@ -105,9 +128,42 @@ def test_resnext29_16x64d_params():
     assert analysis.count_params(built("resnext29_16x64d")) == expected
 
 
-def test_googlenet_params():
+def test_resnext11_4x16d_params():
+    # Notebook 09's ResNeXt: one bottleneck per stage, C=4, d=16; the rule is [Xie]'s (above).
+    assert _resnext29_params(8) == 34_426_698
+    assert analysis.count_params(built("resnext11_4x16d")) == _resnext29_params(4, 16, depth=11)
+
+
+def _densenet_bc_params(depth, k, classes=10):
+    """DenseNet-BC for CIFAR counted by hand from Huang et al. Sec. 3-4.
+
+    3x3 stem to 2k (no bias); three dense blocks of (depth - 4) / 6 layers, each
+    BN-ReLU-1x1 conv to 4k, BN-ReLU-3x3 conv to k (no biases); transitions BN-ReLU-1x1
+    conv halving the channels; final BN and the classifier. BN: 2 params per channel.
+    """
+    c, total = 2 * k, 3 * 3 * 3 * 2 * k
+    for block in range(3):
+        for _ in range((depth - 4) // 6):
+            total += 2 * c + c * 4 * k + 2 * 4 * k + 9 * 4 * k * k
+            c += k
+        if block < 2:
+            total += 2 * c + c * (c // 2)
+            c //= 2
+    return total + 2 * c + c * classes + classes
+
+
+def test_densenet_bc_40_params():
+    # The hand count is checked against [Hu]'s exact L=100, k=12 figure first.
+    assert _densenet_bc_params(100, 12) == 769_162
+    assert analysis.count_params(built("densenet_bc_40")) == _densenet_bc_params(40, 12)
+
+
+def test_googlenet_params_and_macs():
     # [TV] GoogLeNet 6,624,904: torchvision's "5x5" branch is a 3x3 conv (weight compatibility).
-    assert analysis.count_params(built("googlenet", kernel_5x5=3)) == 6_624_904
+    tv_form = built("googlenet", kernel_5x5=3)
+    assert analysis.count_params(tv_form) == 6_624_904
+    assert round(analysis.count_macs(tv_form) / 1e9, 2) == 1.5  # [TV]
+    del tv_form
     # The paper's 5x5 branch adds (25 - 9) * reduce * out weights in each of the nine
     # Inception blocks (reduce/out from Szegedy et al. 2014, Table 1).
     reduce_out = [(16, 32), (32, 96), (16, 48), (24, 64), (24, 64), (32, 64), (32, 128),
@@ -126,16 +182,6 @@ def test_nin_params_from_layer_table():
     assert analysis.count_params(built("nin")) == expected
 
 
-@pytest.mark.parametrize("name", sorted(TV_GFLOPS))
-def test_macs_match_torchvision_gflops(name):
-    digits = len(str(TV_GFLOPS[name]).split(".")[1])
-    assert round(analysis.count_macs(built(name)) / 1e9, digits) == TV_GFLOPS[name]
-
-
-def test_googlenet_macs_match_torchvision():
-    assert round(analysis.count_macs(built("googlenet", kernel_5x5=3)) / 1e9, 2) == 1.5  # [TV]
-
-
 def test_cifar_resnet_option_b_adds_only_projections():
     a = analysis.count_params(cifar_resnet(20))
     b = analysis.count_params(cifar_resnet(20, shortcut="projection"))
@@ -148,8 +194,9 @@ def test_layers_are_named_after_their_place():
     for expected in ("conv1_conv", "conv2_block1_1_conv", "conv2_block1_0_conv",
                      "conv5_block3_3_bn", "conv5_block3_add", "predictions"):
         assert expected in names
-    assert "conv2_block1_2_conv" in {l.name for l in built("resnext50_32x4d").layers}
-    grouped = built("resnext50_32x4d").get_layer("conv2_block1_2_conv")
+    resnext = built("resnext50_32x4d")
+    assert "conv2_block1_2_conv" in {l.name for l in resnext.layers}
+    grouped = resnext.get_layer("conv2_block1_2_conv")
     assert grouped.groups == 32 and grouped.filters == 128
 
 
@@ -165,6 +212,47 @@ def test_small_inputs_build_and_run(name, shape, samples):
     probs = np.asarray(model(ds.x_train[:4].astype("float32") / 255.0, training=False))
     assert probs.shape == (4, 10)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-4)
+
+
+# --- the registry and the builders' signatures -----------------------------------------------
+
+@pytest.mark.parametrize("name", models.list_models())
+def test_builders_have_real_signatures_and_docstrings(name):
+    fn = getattr(models, name)
+    assert models._get(name) is fn and fn.__name__ == name
+    params = inspect.signature(fn).parameters
+    assert not any(p.kind is p.VAR_KEYWORD for p in params.values())
+    for arg in ("input_shape", "classes", "include_top", "pooling", "classifier_activation",
+                "small_input", "resize_to"):
+        assert arg in params
+    doc = inspect.getdoc(fn)
+    assert "parameters" in doc.split("Args:")[0]   # the count, with its reference
+    for arg in params:
+        assert f"    {arg}: " in doc, arg
+
+
+def test_compare_and_bench_names_are_registered():
+    from keras_cnns import bench
+
+    registered = set(models.list_models())
+    assert set(compare.DEFAULT_MODELS) <= registered and set(compare.FAMILIES) <= registered
+    assert set(bench.CIFAR_MODELS + bench.IMAGENET_MODELS + list(bench.APPLICATIONS)) <= registered
+
+
+def test_weights_are_loaded_by_pretrained(monkeypatch):
+    """``build(..., weights=...)`` hands over to ``keras_cnns.pretrained.load``, imported on demand."""
+    import keras_cnns
+
+    calls = []
+    fake = types.ModuleType("keras_cnns.pretrained")
+    fake.load = lambda *args, **kwargs: calls.append((args, kwargs)) or "loaded"
+    monkeypatch.setitem(sys.modules, "keras_cnns.pretrained", fake)
+    monkeypatch.setattr(keras_cnns, "pretrained", fake, raising=False)
+    assert models.build("resnet20", (28, 28, 1), 10, weights="fashion_mnist", pooling="avg") == "loaded"
+    assert calls == [(("resnet20", "fashion_mnist"),
+                      {"input_shape": (28, 28, 1), "classes": 10, "pooling": "avg"})]
+    with pytest.raises(ValueError, match="resnet19"):
+        models.build("resnet19", weights="cifar10")
 
 
 def test_include_top_false_and_pooling():

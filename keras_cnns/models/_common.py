@@ -1,5 +1,7 @@
 """What every model builder shares: input validation, the optional resize, the head, the registry."""
 
+import inspect
+
 import keras
 from keras import layers
 
@@ -7,11 +9,47 @@ from ..blocks._common import check_choice, check_positive_int
 
 _REGISTRY = {}
 
+_ARGS_DOC = """
 
-def register(name, default_input_shape=(224, 224, 3)):
-    """Decorator adding a builder to the registry used by :func:`keras_cnns.models.build`."""
+    Args:
+        input_shape: (height, width, channels); default {shape}.
+        classes: number of classes of the classifier (default {classes}).
+        include_top: end with the classifier (default); False returns the features.
+        pooling: with ``include_top=False``: None (the last feature maps), "avg" or "max"
+            (global pooling to a vector).
+        classifier_activation: activation of the classifier ("softmax"; None for logits).
+        small_input: {small}
+        resize_to: resize the input on the fly to this size (an int or (h, w)), e.g. 224.{extra}
+
+    Returns:
+        A ``keras.Model``.
+"""
+_SMALL_DOC = {
+    True: "use the small-input (CIFAR/MNIST) stem; None picks it under 64 px.",
+    False: "None or False: the stem is already the small (CIFAR) one.",
+}
+
+
+def register(name, default_input_shape=(224, 224, 3), args_doc=""):
+    """Decorator adding a named builder to the registry used by :func:`keras_cnns.models.build`.
+
+    It completes the builder's docstring with the arguments every builder shares
+    (then ``args_doc``, the family's own options, as "Args" lines) and refuses
+    a builder with a ``**kwargs`` catch-all (so ``help()`` and ``inspect.signature``
+    show each builder's real parameters) or a name another builder already has.
+    """
 
     def wrap(fn):
+        params = inspect.signature(fn).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            raise TypeError(f"builder {name!r} must list its arguments, not take **kwargs")
+        other = _REGISTRY.get(name)
+        if other is not None and (other.__module__, other.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise ValueError(f"model name {name!r} is already registered by {other.__qualname__}")
+        small = tuple(default_input_shape)[:2] != (32, 32)
+        fn.__doc__ = fn.__doc__.rstrip() + _ARGS_DOC.format(
+            shape=tuple(default_input_shape), classes=params["classes"].default,
+            small=_SMALL_DOC[small], extra=args_doc.rstrip())
         fn.default_input_shape = tuple(default_input_shape)
         _REGISTRY[name] = fn
         return fn

@@ -51,19 +51,38 @@ def densenet(blocks, growth_rate=32, init_filters=64, compression=0.5, bottlenec
     return keras.Model(inputs, x, name=name)
 
 
-def _imagenet(depth):
-    name = f"densenet{depth}"
+# The named builders pass their own arguments (``locals()``, their first statement) to
+# :func:`densenet`. Counts at 224x224x3, 1000 classes: torchvision's table.
 
-    def build(input_shape=None, classes=1000, **kwargs):
-        return densenet(IMAGENET_BLOCKS[depth], input_shape=input_shape, classes=classes,
-                        name=name, **kwargs)
+@register("densenet121")
+def densenet121(input_shape=None, classes=1000, include_top=True, pooling=None,
+                classifier_activation="softmax", small_input=None, resize_to=None):
+    """DenseNet-121 from Huang et al., "Densely Connected Convolutional Networks" (2017), Table 1.
 
-    build.__name__ = name
-    build.__doc__ = f"DenseNet-{depth}, blocks {IMAGENET_BLOCKS[depth]}, k=32. See :func:`densenet`."
-    return register(name)(build)
+    Four dense blocks of (6, 12, 24, 16) bottleneck layers, growth rate 32, compression 0.5.
+    7,978,856 parameters, 2.83 GMACs.
+    """
+    return densenet(IMAGENET_BLOCKS[121], name="densenet121", **locals())
 
 
-densenet121, densenet169, densenet201 = (_imagenet(d) for d in (121, 169, 201))
+@register("densenet169")
+def densenet169(input_shape=None, classes=1000, include_top=True, pooling=None,
+                classifier_activation="softmax", small_input=None, resize_to=None):
+    """DenseNet-169 from Huang et al. (2017), Table 1.
+
+    Dense blocks of (6, 12, 32, 32) layers, growth rate 32. 14,149,480 parameters.
+    """
+    return densenet(IMAGENET_BLOCKS[169], name="densenet169", **locals())
+
+
+@register("densenet201")
+def densenet201(input_shape=None, classes=1000, include_top=True, pooling=None,
+                classifier_activation="softmax", small_input=None, resize_to=None):
+    """DenseNet-201 from Huang et al. (2017), Table 1.
+
+    Dense blocks of (6, 12, 48, 32) layers, growth rate 32. 20,013,928 parameters.
+    """
+    return densenet(IMAGENET_BLOCKS[201], name="densenet201", **locals())
 
 
 def densenet_bc(depth=100, growth_rate=12, input_shape=None, classes=10, **kwargs):
@@ -77,7 +96,24 @@ def densenet_bc(depth=100, growth_rate=12, input_shape=None, classes=10, **kwarg
                     name=f"densenet_bc_{depth}_{growth_rate}", **kwargs)
 
 
+# DenseNet-BC for CIFAR (Huang et al. 2017, Sec. 4), 32x32x3, 10 classes.
+
 @register("densenet_bc_100_12", (32, 32, 3))
-def densenet_bc_100_12(input_shape=None, classes=10, **kwargs):
-    """DenseNet-BC (L=100, k=12), Huang et al. 2017 Table 2. See :func:`densenet_bc`."""
-    return densenet_bc(100, 12, input_shape, classes, **kwargs)
+def densenet_bc_100_12(input_shape=None, classes=10, include_top=True, pooling=None,
+                       classifier_activation="softmax", small_input=None, resize_to=None):
+    """DenseNet-BC (L=100, k=12) from Huang et al. (2017), Table 2: 3 dense blocks of 16 layers.
+
+    769,162 parameters (the paper's Table 2: 0.8M).
+    """
+    return densenet_bc(100, 12, **locals())
+
+
+@register("densenet_bc_40", (32, 32, 3))
+def densenet_bc_40(input_shape=None, classes=10, include_top=True, pooling=None,
+                   classifier_activation="softmax", small_input=None, resize_to=None):
+    """DenseNet-BC (L=40, k=12): 3 dense blocks of 6 bottleneck layers, the family's entry in notebook 09.
+
+    Not in the paper (its DenseNet-BC starts at L=100); 176,122 parameters.
+    The Keras model is named ``densenet_bc_40_12``, as :func:`densenet_bc` names it.
+    """
+    return densenet_bc(40, 12, **locals())

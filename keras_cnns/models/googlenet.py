@@ -26,11 +26,20 @@ BLOCKS = {
 }
 
 
-@register("googlenet")
+@register("googlenet", args_doc="""
+        kernel_5x5: kernel of the "5x5" branch: 5 (the paper) or 3 (torchvision's weights).
+        batch_norm: BatchNormalization after each conv (torchvision; not in the paper).
+        dropout: dropout rate before the classifier (0.2 as torchvision; the paper: 0.4).""")
 def googlenet(input_shape=None, classes=1000, include_top=True, pooling=None,
               classifier_activation="softmax", small_input=None, resize_to=None,
               kernel_5x5=5, batch_norm=True, dropout=0.2):
-    """Build GoogLeNet (Inception v1). See the module docstring for the variants."""
+    """GoogLeNet (Inception v1) from Szegedy et al., "Going Deeper with Convolutions" (2014).
+
+    A stem of three convolutions, nine Inception blocks (parallel 1x1, 3x3, 5x5 and
+    pool branches, Table 1 of the paper), global average pooling, dropout and the
+    classifier; no auxiliary classifiers. 7,005,832 parameters with 1000 classes;
+    with ``kernel_5x5=3``, torchvision's 6,624,904 parameters and 1.5 GMACs.
+    """
     check_head(classes, include_top, pooling, classifier_activation)
     input_shape, small = check_input(input_shape, (224, 224, 3), 32, "googlenet", small_input,
                                      small_min=8, resize_to=resize_to)

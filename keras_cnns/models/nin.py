@@ -15,11 +15,20 @@ from ..blocks.nin import nin_block
 from ._common import check_head, check_input, make_input, register
 
 
-@register("nin")
+@register("nin", args_doc="""
+        dropout: dropout rate after the pools of the last stages (0.5, as the authors).
+        batch_norm: add BatchNormalization after each conv (not in the paper).""")
 def nin(input_shape=None, classes=1000, include_top=True, pooling=None,
         classifier_activation="softmax", small_input=None, resize_to=None,
         dropout=0.5, batch_norm=False):
-    """Build NiN. The classifier *is* the last mlpconv block (``classes`` maps) + global average pooling."""
+    """Network in Network from Lin, Chen & Yan, "Network In Network" (2013).
+
+    mlpconv blocks (a conv followed by two 1x1 convs) with max pools; the classifier
+    *is* the last mlpconv block (``classes`` maps) + global average pooling, no
+    fully connected layer. The paper publishes no total; the ImageNet form has
+    7,595,176 parameters with 1000 classes (worked out from its layer table in
+    ``tests/test_models.py``). Under 64 px: the authors' CIFAR-10 configuration.
+    """
     check_head(classes, include_top, pooling, classifier_activation)
     input_shape, small = check_input(input_shape, (224, 224, 3), 63, "nin", small_input,
                                      small_min=4, resize_to=resize_to)

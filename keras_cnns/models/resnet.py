@@ -85,25 +85,87 @@ def resnet(block, layers_per_stage, planes=(64, 128, 256, 512), stem="imagenet",
     return keras.Model(inputs, x, name=name)
 
 
-def _imagenet(depth, groups=1, width_per_group=64, name=None):
+# The named builders pass their own arguments (``locals()``, their first statement) to the
+# generic ones. Counts at 224x224x3, 1000 classes: torchvision's table (GFLOPS there = GMACs).
+# Like torchvision's, the bottleneck ResNets are "v1.5": the stride is in the 3x3 conv.
+
+def _imagenet_resnet(depth, name, groups=1, width_per_group=64, **kwargs):
     block, layers_per_stage = IMAGENET_DEPTHS[depth]
-    name = name or f"resnet{depth}"
-
-    def build(input_shape=None, classes=1000, **kwargs):
-        return resnet(block, layers_per_stage, input_shape=input_shape, classes=classes,
-                      groups=groups, width_per_group=width_per_group, name=name, **kwargs)
-
-    build.__name__ = name
-    build.__doc__ = (f"{name}: {block} blocks {layers_per_stage}"
-                     + (f", cardinality {groups}, width {width_per_group}" if groups > 1 else "")
-                     + " (ImageNet stem). See :func:`resnet` for arguments.")
-    return register(name)(build)
+    return resnet(block, layers_per_stage, groups=groups, width_per_group=width_per_group,
+                  name=name, **kwargs)
 
 
-resnet18, resnet34, resnet50, resnet101, resnet152 = (
-    _imagenet(d) for d in (18, 34, 50, 101, 152))
-resnext50_32x4d = _imagenet(50, 32, 4, "resnext50_32x4d")
-resnext101_32x8d = _imagenet(101, 32, 8, "resnext101_32x8d")
+@register("resnet18")
+def resnet18(input_shape=None, classes=1000, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNet-18 from He et al., "Deep Residual Learning for Image Recognition" (2015), Table 1.
+
+    Basic blocks (two 3x3 convs) in four stages of (2, 2, 2, 2).
+    11,689,512 parameters, 1.814 GMACs.
+    """
+    return _imagenet_resnet(18, "resnet18", **locals())
+
+
+@register("resnet34")
+def resnet34(input_shape=None, classes=1000, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNet-34 from He et al. (2015), Table 1.
+
+    Basic blocks in four stages of (3, 4, 6, 3). 21,797,672 parameters, 3.664 GMACs.
+    """
+    return _imagenet_resnet(34, "resnet34", **locals())
+
+
+@register("resnet50")
+def resnet50(input_shape=None, classes=1000, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNet-50 from He et al. (2015), Table 1.
+
+    Bottleneck blocks (1x1-3x3-1x1, 4x expansion) in four stages of (3, 4, 6, 3).
+    25,557,032 parameters, 4.089 GMACs.
+    """
+    return _imagenet_resnet(50, "resnet50", **locals())
+
+
+@register("resnet101")
+def resnet101(input_shape=None, classes=1000, include_top=True, pooling=None,
+              classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNet-101 from He et al. (2015), Table 1.
+
+    Bottleneck blocks in four stages of (3, 4, 23, 3). 44,549,160 parameters, 7.801 GMACs.
+    """
+    return _imagenet_resnet(101, "resnet101", **locals())
+
+
+@register("resnet152")
+def resnet152(input_shape=None, classes=1000, include_top=True, pooling=None,
+              classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNet-152 from He et al. (2015), Table 1.
+
+    Bottleneck blocks in four stages of (3, 8, 36, 3). 60,192,808 parameters, 11.514 GMACs.
+    """
+    return _imagenet_resnet(152, "resnet152", **locals())
+
+
+@register("resnext50_32x4d")
+def resnext50_32x4d(input_shape=None, classes=1000, include_top=True, pooling=None,
+                    classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNeXt-50 (32x4d) from Xie et al., "Aggregated Residual Transformations" (2017), Table 1.
+
+    ResNet-50's bottlenecks with a grouped 3x3 conv: cardinality 32, width 4 per group.
+    25,028,904 parameters, 4.23 GMACs.
+    """
+    return _imagenet_resnet(50, "resnext50_32x4d", 32, 4, **locals())
+
+
+@register("resnext101_32x8d")
+def resnext101_32x8d(input_shape=None, classes=1000, include_top=True, pooling=None,
+                     classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNeXt-101 (32x8d) from Xie et al. (2017), as in torchvision.
+
+    ResNet-101's stages with cardinality 32, width 8 per group. 88,791,336 parameters.
+    """
+    return _imagenet_resnet(101, "resnext101_32x8d", 32, 8, **locals())
 
 
 def cifar_resnet(depth, input_shape=None, classes=10, shortcut="zero_pad", plain=False,
@@ -125,20 +187,86 @@ def cifar_resnet(depth, input_shape=None, classes=10, shortcut="zero_pad", plain
                   shortcut="none" if plain else {"zero_pad": "zero_pad", "projection": "auto"}[shortcut])
 
 
-def _cifar(depth, plain=False):
-    name = f"{'plain' if plain else 'resnet'}{depth}"
-
-    def build(input_shape=None, classes=10, **kwargs):
-        return cifar_resnet(depth, input_shape, classes, plain=plain, **kwargs)
-
-    build.__name__ = name
-    build.__doc__ = (f"{'Plain' if plain else 'Residual'} CIFAR network of {depth} layers "
-                     "(He et al. 2015, Sec. 4.2). See :func:`cifar_resnet`.")
-    return register(name, (32, 32, 3))(build)
+# CIFAR ResNets and their plain twins (He et al. 2015, Sec. 4.2 and Table 6); the exact
+# counts (32x32x3, 10 classes) are those of the option-A reference port.
+_SHORTCUT = """
+        shortcut: "zero_pad" (option A, parameter-free, the paper's Table 6) or
+            "projection" (option B: a 1x1 projection where the shape changes)."""
 
 
-resnet20, resnet32, resnet44, resnet56, resnet110 = (_cifar(d) for d in (20, 32, 44, 56, 110))
-plain20, plain56 = _cifar(20, plain=True), _cifar(56, plain=True)
+@register("resnet20", (32, 32, 3), _SHORTCUT)
+def resnet20(input_shape=None, classes=10, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None,
+             shortcut="zero_pad"):
+    """ResNet-20 for CIFAR from He et al. (2015), Sec. 4.2: 3 stages of 3 basic blocks.
+
+    269,722 parameters (the paper's Table 6: 0.27M).
+    """
+    return cifar_resnet(20, **locals())
+
+
+@register("resnet32", (32, 32, 3), _SHORTCUT)
+def resnet32(input_shape=None, classes=10, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None,
+             shortcut="zero_pad"):
+    """ResNet-32 for CIFAR (He et al. 2015, Sec. 4.2): 3 stages of 5 basic blocks.
+
+    464,154 parameters (Table 6: 0.46M).
+    """
+    return cifar_resnet(32, **locals())
+
+
+@register("resnet44", (32, 32, 3), _SHORTCUT)
+def resnet44(input_shape=None, classes=10, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None,
+             shortcut="zero_pad"):
+    """ResNet-44 for CIFAR (He et al. 2015, Sec. 4.2): 3 stages of 7 basic blocks.
+
+    658,586 parameters (Table 6: 0.66M).
+    """
+    return cifar_resnet(44, **locals())
+
+
+@register("resnet56", (32, 32, 3), _SHORTCUT)
+def resnet56(input_shape=None, classes=10, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None,
+             shortcut="zero_pad"):
+    """ResNet-56 for CIFAR (He et al. 2015, Sec. 4.2): 3 stages of 9 basic blocks.
+
+    853,018 parameters (Table 6: 0.85M).
+    """
+    return cifar_resnet(56, **locals())
+
+
+@register("resnet110", (32, 32, 3), _SHORTCUT)
+def resnet110(input_shape=None, classes=10, include_top=True, pooling=None,
+              classifier_activation="softmax", small_input=None, resize_to=None,
+              shortcut="zero_pad"):
+    """ResNet-110 for CIFAR (He et al. 2015, Sec. 4.2): 3 stages of 18 basic blocks.
+
+    1,727,962 parameters (Table 6: 1.7M).
+    """
+    return cifar_resnet(110, **locals())
+
+
+@register("plain20", (32, 32, 3))
+def plain20(input_shape=None, classes=10, include_top=True, pooling=None,
+            classifier_activation="softmax", small_input=None, resize_to=None):
+    """Plain-20 (He et al. 2015, Sec. 4.2, Fig. 6): ResNet-20 without its shortcuts.
+
+    269,722 parameters, exactly ResNet-20's: option-A shortcuts have none.
+    """
+    return cifar_resnet(20, plain=True, **locals())
+
+
+@register("plain56", (32, 32, 3))
+def plain56(input_shape=None, classes=10, include_top=True, pooling=None,
+            classifier_activation="softmax", small_input=None, resize_to=None):
+    """Plain-56 (He et al. 2015, Sec. 4.2, Fig. 6): ResNet-56 without its shortcuts.
+
+    853,018 parameters, exactly ResNet-56's; the deeper plain net trains worse than plain-20.
+    """
+    return cifar_resnet(56, plain=True, **locals())
 
 
 def cifar_resnext(depth=29, cardinality=8, width=64, input_shape=None, classes=10, **kwargs):
@@ -154,13 +282,34 @@ def cifar_resnext(depth=29, cardinality=8, width=64, input_shape=None, classes=1
                   width_per_group=width, name=f"resnext{depth}_{cardinality}x{width}d", **kwargs)
 
 
+# CIFAR ResNeXts (Xie et al. 2017, Sec. 5.3), 32x32x3, 10 classes.
+
+@register("resnext11_4x16d", (32, 32, 3))
+def resnext11_4x16d(input_shape=None, classes=10, include_top=True, pooling=None,
+                    classifier_activation="softmax", small_input=None, resize_to=None):
+    """A small CIFAR ResNeXt (4x16d), one bottleneck per stage: the family's entry in notebook 09.
+
+    Not in the paper (its smallest is ResNeXt-29); built like ResNeXt-29 by
+    :func:`cifar_resnext` with depth 11. 1,398,346 parameters.
+    """
+    return cifar_resnext(11, 4, 16, **locals())
+
+
 @register("resnext29_8x64d", (32, 32, 3))
-def resnext29_8x64d(input_shape=None, classes=10, **kwargs):
-    """ResNeXt-29 (8x64d), Xie et al. 2017 Table 7. See :func:`cifar_resnext`."""
-    return cifar_resnext(29, 8, 64, input_shape, classes, **kwargs)
+def resnext29_8x64d(input_shape=None, classes=10, include_top=True, pooling=None,
+                    classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNeXt-29 (8x64d) from Xie et al. (2017), Sec. 5.3: 3 stages of 3 grouped bottlenecks.
+
+    34,426,698 parameters (the paper's Table 7: 34.4M).
+    """
+    return cifar_resnext(29, 8, 64, **locals())
 
 
 @register("resnext29_16x64d", (32, 32, 3))
-def resnext29_16x64d(input_shape=None, classes=10, **kwargs):
-    """ResNeXt-29 (16x64d), Xie et al. 2017 Table 7. See :func:`cifar_resnext`."""
-    return cifar_resnext(29, 16, 64, input_shape, classes, **kwargs)
+def resnext29_16x64d(input_shape=None, classes=10, include_top=True, pooling=None,
+                     classifier_activation="softmax", small_input=None, resize_to=None):
+    """ResNeXt-29 (16x64d) from Xie et al. (2017), Sec. 5.3: cardinality 16, width 64.
+
+    68,155,210 parameters (the paper's Table 7: 68.1M).
+    """
+    return cifar_resnext(29, 16, 64, **locals())

@@ -36,16 +36,100 @@ def vgg(depth, input_shape=None, classes=1000, include_top=True, pooling=None,
     return keras.Model(inputs, x, name=name)
 
 
-def _wrapper(depth, batch_norm):
-    name = f"vgg{depth}{'_bn' if batch_norm else ''}"
-
-    def build(input_shape=None, classes=1000, **kwargs):
-        return vgg(depth, input_shape, classes, batch_norm=batch_norm, **kwargs)
-
-    build.__name__ = name
-    build.__doc__ = f"VGG-{depth}{' with BatchNorm' if batch_norm else ''}; see :func:`vgg`."
-    return register(name)(build)
+# The named builders: each passes its own arguments (``locals()``, its first statement) to
+# :func:`vgg`. Parameter counts at 224x224x3, 1000 classes: torchvision's table.
+_ARGS = """
+        fc_units: width of the two hidden FC layers (default 4096; 512 for small inputs).
+        dropout: dropout rate before each hidden FC layer (0.5 in the paper; 0 disables)."""
 
 
-vgg11, vgg13, vgg16, vgg19 = (_wrapper(d, False) for d in (11, 13, 16, 19))
-vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn = (_wrapper(d, True) for d in (11, 13, 16, 19))
+@register("vgg11", args_doc=_ARGS)
+def vgg11(input_shape=None, classes=1000, include_top=True, pooling=None,
+          classifier_activation="softmax", small_input=None, resize_to=None, fc_units=None,
+          dropout=0.5):
+    """VGG-11 (configuration A) from Simonyan & Zisserman, "Very Deep Convolutional Networks" (2014).
+
+    Eight 3x3 convolutions in five stages (1-1-2-2-2), then 4096-4096-classes.
+    132,863,336 parameters.
+    """
+    return vgg(11, **locals())
+
+
+@register("vgg13", args_doc=_ARGS)
+def vgg13(input_shape=None, classes=1000, include_top=True, pooling=None,
+          classifier_activation="softmax", small_input=None, resize_to=None, fc_units=None,
+          dropout=0.5):
+    """VGG-13 (configuration B) from Simonyan & Zisserman (2014).
+
+    Ten 3x3 convolutions in five stages (2-2-2-2-2), then 4096-4096-classes.
+    133,047,848 parameters.
+    """
+    return vgg(13, **locals())
+
+
+@register("vgg16", args_doc=_ARGS)
+def vgg16(input_shape=None, classes=1000, include_top=True, pooling=None,
+          classifier_activation="softmax", small_input=None, resize_to=None, fc_units=None,
+          dropout=0.5):
+    """VGG-16 (configuration D) from Simonyan & Zisserman (2014).
+
+    Thirteen 3x3 convolutions in five stages (2-2-3-3-3), then 4096-4096-classes.
+    138,357,544 parameters and 15.47 GMACs.
+    """
+    return vgg(16, **locals())
+
+
+@register("vgg19", args_doc=_ARGS)
+def vgg19(input_shape=None, classes=1000, include_top=True, pooling=None,
+          classifier_activation="softmax", small_input=None, resize_to=None, fc_units=None,
+          dropout=0.5):
+    """VGG-19 (configuration E) from Simonyan & Zisserman (2014).
+
+    Sixteen 3x3 convolutions in five stages (2-2-4-4-4), then 4096-4096-classes.
+    143,667,240 parameters.
+    """
+    return vgg(19, **locals())
+
+
+@register("vgg11_bn", args_doc=_ARGS)
+def vgg11_bn(input_shape=None, classes=1000, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None, fc_units=None,
+             dropout=0.5):
+    """VGG-11 with BatchNormalization after every convolution (Ioffe & Szegedy, 2015; torchvision).
+
+    132,868,840 parameters.
+    """
+    return vgg(11, batch_norm=True, **locals())
+
+
+@register("vgg13_bn", args_doc=_ARGS)
+def vgg13_bn(input_shape=None, classes=1000, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None, fc_units=None,
+             dropout=0.5):
+    """VGG-13 with BatchNormalization after every convolution (torchvision).
+
+    133,053,736 parameters.
+    """
+    return vgg(13, batch_norm=True, **locals())
+
+
+@register("vgg16_bn", args_doc=_ARGS)
+def vgg16_bn(input_shape=None, classes=1000, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None, fc_units=None,
+             dropout=0.5):
+    """VGG-16 with BatchNormalization after every convolution (torchvision).
+
+    138,365,992 parameters.
+    """
+    return vgg(16, batch_norm=True, **locals())
+
+
+@register("vgg19_bn", args_doc=_ARGS)
+def vgg19_bn(input_shape=None, classes=1000, include_top=True, pooling=None,
+             classifier_activation="softmax", small_input=None, resize_to=None, fc_units=None,
+             dropout=0.5):
+    """VGG-19 with BatchNormalization after every convolution (torchvision).
+
+    143,678,248 parameters.
+    """
+    return vgg(19, batch_norm=True, **locals())
