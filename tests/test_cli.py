@@ -25,13 +25,13 @@ def run_module(*args: str) -> subprocess.CompletedProcess:
 def test_module_help_lists_commands():
     proc = run_module("--help")
     assert proc.returncode == 0, proc.stderr
-    for command in ("list", "summary", "train", "compare", "bench"):
+    for command in ("list", "summary", "train", "predict", "compare", "bench"):
         assert command in proc.stdout
     assert "absl" not in proc.stderr  # --help does not import TensorFlow
     assert "usage: python -m keras_cnns" in proc.stdout
 
 
-@pytest.mark.parametrize("command", ["list", "summary", "train", "compare", "bench"])
+@pytest.mark.parametrize("command", ["list", "summary", "train", "predict", "compare", "bench"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
