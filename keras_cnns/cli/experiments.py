@@ -26,7 +26,7 @@ def add_compare_parser(subparsers) -> None:
 
 
 def run_compare(args, parser=None) -> int:
-    from .compare import compare, to_markdown
+    from keras_cnns.compare import compare, to_markdown
 
     table = compare(args.models, dataset=args.dataset, budget_seconds=args.budget_seconds,
                     epochs=args.epochs, batch_size=args.batch_size, out_dir=args.out,
