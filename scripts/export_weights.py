@@ -50,6 +50,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--command", default=None,
                         help="the training command, if summary.json predates its 'command' field")
     parser.add_argument("--hardware", default=None, help="override the hardware description")
+    parser.add_argument("--note", default=None,
+                        help="how the run went, if not as the command says (e.g. resumed with other epochs)")
+    parser.add_argument("--wall-seconds", type=float, default=None,
+                        help="total training time when the run was resumed (default: summary.json's)")
     parser.add_argument("--batch-size", type=int, default=250, help="evaluation batch size (default: 250)")
     parser.add_argument("--allow-fast", action="store_true",
                         help="accept a run trained in the fast setting / on the shipped sample (to test this "
@@ -179,7 +183,8 @@ def export(args) -> dict:
         "augment": summary.get("augment"),
         "seed": summary.get("seed"),
         "validation_split": (summary.get("config") or {}).get("validation_split"),
-        "wall_seconds": summary.get("wall_seconds"),
+        "wall_seconds": args.wall_seconds if args.wall_seconds is not None else summary.get("wall_seconds"),
+        "training_note": args.note,
         "hardware": args.hardware or describe_hardware(summary.get("device")),
         "versions": summary.get("versions"),
         "trainable_params": summary.get("params"),

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SERIES = ["00_introduction", "01_alexnet", "02_vgg", "03_nin", "04_googlenet", "05_batch_norm",
-          "06_resnet", "07_densenet", "08_resnext", "09_comparison"]
+          "06_resnet", "07_densenet", "08_resnext", "09_comparison", "10_what_cnns_learn"]
 
 
 def _free_port():
