@@ -2,7 +2,9 @@
 
 Stem 7x7/2 conv, 3x3/2 pool, 1x1 and 3x3 convs, 3x3/2 pool; nine Inception
 blocks (3a-3b, 4a-4e, 5a-5b) with pools between; global average pooling,
-dropout, classifier. No auxiliary classifiers (torchvision drops them too).
+dropout, classifier. No auxiliary classifiers: torchvision builds them by default
+(``aux_logits=True`` unless pretrained weights are loaded) and uses them only in training;
+its 6,624,904 parameters are counted without them.
 
 ``kernel_5x5=3`` reproduces torchvision's count (6,624,904), whose "5x5" branch
 is a 3x3 conv; the default 5 is the paper's.
