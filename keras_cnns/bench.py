@@ -271,12 +271,13 @@ def plan(models=None, batch_size=None, windows=None, quick=False, pipeline_datas
                       "note": "PyTorch, option-A shortcuts"})
         jobs.append({"input": [32, 32, 3], "batch": cb, "warmup": warm, "windows": w, "steps": s,
                      "contestants": c})
-    if "resnet20" in cifar:
+    if "resnet20" in cifar and not quick:  # XLA compiles for ~10 s on a CPU: not in the quick smoke run
         jobs.append({"input": [32, 32, 3], "batch": cb, "warmup": warm, "windows": w, "steps": s,
                      "contestants": [{"name": "resnet20+xla", "impl": "keras_cnns", "spec": "resnet20",
                                       "jit": True, "note": "jit_compile=True"},
                                      {"name": "resnet20 (no xla)", "impl": "keras_cnns", "spec": "resnet20",
                                       "note": "jit_compile=False"}]})
+    if "resnet20" in cifar:
         jobs.append({"input": [32, 32, 3], "batch": cb, "warmup": 3, "windows": w, "steps": 4 * s,
                      "sample": quick, "contestants": [{"name": f"pipeline:{pipeline_dataset}",
                                                        "impl": "tf.data", "spec": pipeline_dataset}]})

@@ -4,6 +4,8 @@
   process's environment). The full setting is an explicit opt-in: ``KERAS_CNNS_FAST=0 pytest ...``.
 * ``notebooks/sanitize.cfg`` is the sanitizer unless ``--nbval-sanitize-with`` names another file.
 * Each cell may run for :data:`CELL_TIMEOUT` seconds unless ``--nbval-cell-timeout`` says otherwise.
+* pytest-xdist (``-n 2 --dist loadscope`` in ``pyproject.toml``) runs two notebooks at a time; a
+  notebook's cells share one scope (the file), so they run in order, in one kernel, on one worker.
 """
 
 import os
@@ -30,3 +32,4 @@ def pytest_configure(config):
         option.nbval_sanitize_with = str(SANITIZE)
     if not _given(config, "--nbval-cell-timeout"):
         option.nbval_cell_timeout = CELL_TIMEOUT
+

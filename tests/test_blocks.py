@@ -82,8 +82,8 @@ def test_classic_residual_block_example_runs(samples):
     from keras_cnns.blocks import residual_block  # noqa: F811 -- replaces the example's own
 
     ds = samples["mnist"]
-    x_train = ds.x_train[:512].astype("float32") / 255.0
-    y_train = ds.y_train[:512]
+    x_train = ds.x_train[:256].astype("float32") / 255.0
+    y_train = ds.y_train[:256]
 
     keras.utils.set_random_seed(0)
     input_tensor = keras.Input(shape=(28, 28, 1))

@@ -155,7 +155,7 @@ def test_fast_works_for_every_listed_dataset(dataset, tmp_path, capsys, monkeypa
 
 def test_compare_fast_writes_the_table(tmp_path, capsys):
     code = main(["compare", "--fast", "--models", "nin", "resnet20", "--dataset", "mnist",
-                 "--budget-seconds", "2", "--epochs", "1", "--out", str(tmp_path / "cmp")])
+                 "--budget-seconds", "1", "--epochs", "1", "--out", str(tmp_path / "cmp")])
     assert code == 0
     table = pd.read_csv(tmp_path / "cmp" / "comparison.csv")
     assert table["model"].tolist() == ["nin", "resnet20"]
