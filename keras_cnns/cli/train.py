@@ -58,6 +58,9 @@ def add_train_parser(subparsers) -> None:
     parser.add_argument("--resume", action="store_true", help="continue a killed run in --out")
     parser.add_argument("--data-dir", default=None, help="folder(s) to search for the dataset first")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--strategy", choices=("default", "mirrored", "multi_worker"), default="default",
+                        help="tf.distribute strategy (default: one device). mirrored: all local GPUs, or "
+                        "KERAS_CNNS_CPU_REPLICAS logical CPU devices; --batch-size is then the global batch")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2, help="fit verbosity (default: 2)")
     parser.set_defaults(func=run_train)
 
@@ -123,6 +126,8 @@ def _summary_record(args, ds, result, model) -> dict:
         "best_val_accuracy": float(result.metrics["val_accuracy"].max())
         if "val_accuracy" in result.metrics
         else None,
+        "strategy": result.device.get("strategy", "default"),
+        "replicas": int(result.device.get("replicas", 1)),
         "params": int(analysis.count_params(model)),
         "macs": int(analysis.count_macs(model)),
         "wall_seconds": round(result.wall_seconds, 2),
@@ -141,7 +146,8 @@ def _train_config(args):
             epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, learning_rate=args.lr,
             weight_decay=args.weight_decay, warmup_epochs=args.warmup_epochs,
             label_smoothing=args.label_smoothing, augment=args.augment, image_size=args.image_size,
-            seed=args.seed, fast=True if args.fast else None, steps_per_epoch=args.steps)
+            seed=args.seed, fast=True if args.fast else None, steps_per_epoch=args.steps,
+            strategy=args.strategy)
     except ValueError as error:
         raise CommandError(str(error)) from error
 
@@ -153,6 +159,12 @@ def run_train(args, parser) -> int:
     config = _train_config(args)
     from keras_cnns import plots, training
 
+    if config.strategy == "mirrored":
+        try:  # before TensorFlow starts its devices: KERAS_CNNS_CPU_REPLICAS logical CPUs
+            training.configure_cpu_replicas()
+        except (ValueError, RuntimeError) as error:
+            raise CommandError(str(error)) from error
+
     ds = _load_dataset(args)
     if args.out is None:
         args.out = str(Path("runs") / f"{args.model}-{Path(args.dataset).name}")
@@ -160,7 +172,9 @@ def run_train(args, parser) -> int:
     try:  # train() seeds, then builds the model for the pipelines' input shape and classes
         result = training.train(args.model, ds, config=config, out_dir=out, resume=args.resume,
                                 verbose=args.verbose)
-    except ValueError as error:  # the model cannot take these images
+    except ValueError as error:  # the model cannot take these images, or the strategy refuses the run
+        if "strategy" in str(error) or "replicas" in str(error):
+            raise CommandError(str(error)) from error
         shape = _fmt_shape((args.image_size, args.image_size, ds.input_shape[-1]) if args.image_size
                            else ds.input_shape)
         raise CommandError(f"cannot build {args.model} for {shape} images: {error} (try --image-size)") from error

@@ -20,6 +20,8 @@ REFERENCE_BATCH_SIZE = 128  # SGD's 0.1 is the learning rate at this batch size
 NO_DECAY_VARIABLE_NAMES = ("bias", "gamma", "beta")
 MIXED_PRECISION_CHOICES = ("auto", True, False, "float32", "mixed_float16", "mixed_bfloat16")
 
+STRATEGIES = ("default", "mirrored", "multi_worker")  # keras_cnns.training.distribute
+
 FAST_MAX_STEPS = 20  # training batches per epoch in fast mode
 FAST_MAX_VAL_STEPS = 5  # validation batches per epoch in fast mode
 FAST_MAX_TEST_IMAGES = 1000  # test images evaluated in fast mode
@@ -79,6 +81,10 @@ class TrainConfig:
             most ``FAST_MAX_STEPS`` batches per epoch, ``FAST_MAX_VAL_STEPS`` validation batches and
             ``FAST_MAX_TEST_IMAGES`` test images.
         steps_per_epoch: at most this many batches per epoch.
+        strategy: ``"default"`` (one device), ``"mirrored"`` (``tf.distribute.MirroredStrategy``: all
+            local GPUs, or the logical CPU devices of ``KERAS_CNNS_CPU_REPLICAS``) or ``"multi_worker"``
+            (refused: Keras 3's ``fit`` fails under it). ``batch_size`` is the global batch, split
+            across the replicas. See :mod:`keras_cnns.training.distribute`.
     """
 
     epochs: int = 10
@@ -97,6 +103,7 @@ class TrainConfig:
     deterministic: bool = False
     fast: bool | None = None
     steps_per_epoch: int | None = None
+    strategy: str = "default"
 
     def __post_init__(self):
         check_int("epochs", self.epochs, minimum=1)
@@ -118,6 +125,8 @@ class TrainConfig:
         check_float("validation_split", self.validation_split, 0.0, 1.0, high_open=True)
         check_int("seed", self.seed, minimum=0)
         check_int("steps_per_epoch", self.steps_per_epoch, minimum=1, allow_none=True)
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(map(repr, STRATEGIES))}; got {self.strategy!r}")
         for name in ("nesterov", "deterministic"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False; got {getattr(self, name)!r}")

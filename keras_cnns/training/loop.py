@@ -15,6 +15,7 @@ import keras
 import tensorflow as tf
 
 from . import callbacks as cb
+from . import distribute
 from .config import FAST_MAX_STEPS, FAST_MAX_TEST_IMAGES, FAST_MAX_VAL_STEPS, TrainConfig
 from .device import batchnorm_layers, current_device, set_seed
 from .optim import default_learning_rate, lr_schedule, make_optimizer
@@ -203,13 +204,23 @@ def train(model, data, epochs: int | None = None, *, config: TrainConfig | None 
     start = time.perf_counter()
     device = current_device()
     set_seed(config.seed, config.deterministic)
+    if config.strategy == "multi_worker":
+        raise ValueError("strategy='multi_worker' is not supported: Keras 3's model.fit fails under "
+                         "tf.distribute.MultiWorkerMirroredStrategy (PerReplica values reach the train step; "
+                         f"{distribute.KERAS_MULTI_WORKER_ISSUE}). Use 'mirrored' on one machine; the README's "
+                         "'Beyond one machine' section gives the options for several.")
+    strategy = distribute.get_strategy(config.strategy)
     dataset, pipelines = resolve_data(data, config)
-    if isinstance(model, str):
-        model = _build(model, pipelines)
-    model = add_normalization(model, pipelines)
-    prepared = prepare(pipelines, config)
-    _warn_bn_momentum(model, config.epochs * prepared.steps_per_epoch)
-    peak = _compile(model, config, prepared.steps_per_epoch, pipelines.batch_size, device["jit_compile"])
+    distribute.check_global_batch(pipelines.batch_size, strategy)
+    with strategy.scope():  # variables (model, normalisation, optimiser) are mirrored on every replica
+        if isinstance(model, str):
+            model = _build(model, pipelines)
+        distribute.check_model_in_scope(model, strategy, config.strategy)
+        model = add_normalization(model, pipelines)
+        prepared = prepare(pipelines, config)
+        _warn_bn_momentum(model, config.epochs * prepared.steps_per_epoch)
+        peak = _compile(model, config, prepared.steps_per_epoch, pipelines.batch_size, device["jit_compile"])
+    device.update(distribute.describe(config.strategy, strategy))
 
     monitor = "val_accuracy" if prepared.val is not None else "accuracy"
     run_dir = None if out_dir is None else Path(out_dir)
