@@ -137,9 +137,59 @@ def _release_memory() -> None:
         pass
 
 
+
+def _run_one(name: str, ds, *, budget_seconds, epochs, batch_size, augment, optimizer, seed, verbose, fast) -> dict:
+    """Train ``name`` once under the budget; its row of the comparison table."""
+    from keras_cnns import analysis, data, training
+
+    training.set_seed(seed)
+    model = _models.build(name, input_shape=ds.input_shape, classes=ds.num_classes)
+    pipes = data.make_pipelines(ds, batch_size=batch_size, augment=augment, seed=seed, fast=fast)
+    steps = pipes.steps_per_epoch
+    if fast:
+        steps = min(steps, training.FAST_MAX_STEPS)
+    schedule = ProgressCosine(training.default_learning_rate(optimizer, batch_size))
+    budget = BudgetCallback(budget_seconds, epochs * steps, batch_size, schedule)
+    t0 = time.perf_counter()
+    result = training.train(model, pipes, epochs=epochs, optimizer=optimizer, learning_rate=schedule,
+                            seed=seed, verbose=verbose, fast=fast, callbacks=[budget])
+    wall = time.perf_counter() - t0
+    lo, hi = result.test_ci95
+    return {
+        "model": name,
+        "family": FAMILIES.get(name, name),
+        "params": analysis.count_params(model),
+        "macs": analysis.count_macs(model),
+        "train_images_per_sec": round(budget.images_per_sec, 1),
+        "epochs": round(budget.steps / steps, 2),
+        "steps": budget.steps,
+        "train_seconds": round(budget.elapsed, 1),
+        "wall_seconds": round(wall, 1),
+        "test_accuracy": round(result.test_accuracy, 4),
+        "ci95_low": round(lo, 4),
+        "ci95_high": round(hi, 4),
+        "n_test": result.n_test,
+        "stopped_by": "budget" if budget.stopped_by_budget else "epochs",
+    }
+
+
+def _run_isolated(name: str, source, settings: dict) -> dict:
+    """:func:`_run_one` in a fresh process (``compare(isolate=True)``): loads the data, then trains."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from keras_cnns import data, training
+
+    dataset, data_dir = source
+    ds = data.load(dataset, data_dir, fast=settings["fast"]) if isinstance(dataset, str) else dataset
+    training.configure_device()
+    return _run_one(name, ds, **settings)
+
+
 def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_seconds: float | None = 180,
             epochs: int = 30, batch_size: int = 128, out_dir=None, *, augment=False, optimizer="sgd",
-            seed: int = 0, verbose=0, fast: bool | None = None, data_dir=None) -> pd.DataFrame:
+            seed: int = 0, verbose=0, fast: bool | None = None, data_dir=None,
+            isolate: bool | None = None) -> pd.DataFrame:
     """Train each model once under one shared budget and return one row per model.
 
     Args:
@@ -150,52 +200,41 @@ def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_sec
         batch_size, augment, optimizer, seed: as in ``training.train``.
         out_dir: if given, writes ``comparison.csv``, ``comparison.md`` and the two plots.
         fast: fast setting (shipped sample, 20 steps per epoch); ``None`` = ``KERAS_CNNS_FAST``.
+        isolate: train each model in a fresh process (``None``: in the full setting, not in the fast one).
+            In one process TensorFlow's oneDNN CPU allocator keeps the memory of a large model's run
+            (~0.9 GB after AlexNet and again after GoogLeNet on Fashion-MNIST): notebook 09 peaked
+            at 4 GB. A process per model costs a few seconds of start-up each.
 
     Returns:
         DataFrame with columns model, family, params, macs, train_images_per_sec, epochs,
         steps, wall_seconds, test_accuracy, ci95_low, ci95_high, n_test, stopped_by.
     """
-    from keras_cnns import analysis, data, training
+    from keras_cnns import data, training
 
     models = list(models or DEFAULT_MODELS)
     fast = data.fast_mode(fast)
+    isolate = (not fast) if isolate is None else bool(isolate)
     ds = data.load(dataset, data_dir, fast=fast) if isinstance(dataset, str) else dataset
     device = training.configure_device()
+    settings = dict(budget_seconds=budget_seconds, epochs=epochs, batch_size=batch_size, augment=augment,
+                    optimizer=optimizer, seed=seed, verbose=verbose, fast=fast)
     rows = []
-    for name in models:
-        training.set_seed(seed)
-        model = _models.build(name, input_shape=ds.input_shape, classes=ds.num_classes)
-        pipes = data.make_pipelines(ds, batch_size=batch_size, augment=augment, seed=seed, fast=fast)
-        steps = pipes.steps_per_epoch
-        if fast:
-            steps = min(steps, training.FAST_MAX_STEPS)
-        schedule = ProgressCosine(training.default_learning_rate(optimizer, batch_size))
-        budget = BudgetCallback(budget_seconds, epochs * steps, batch_size, schedule)
-        t0 = time.perf_counter()
-        result = training.train(model, pipes, epochs=epochs, optimizer=optimizer, learning_rate=schedule,
-                                seed=seed, verbose=verbose, fast=fast, callbacks=[budget])
-        wall = time.perf_counter() - t0
-        lo, hi = result.test_ci95
-        rows.append({
-            "model": name,
-            "family": FAMILIES.get(name, name),
-            "params": analysis.count_params(model),
-            "macs": analysis.count_macs(model),
-            "train_images_per_sec": round(budget.images_per_sec, 1),
-            "epochs": round(budget.steps / steps, 2),
-            "steps": budget.steps,
-            "train_seconds": round(budget.elapsed, 1),
-            "wall_seconds": round(wall, 1),
-            "test_accuracy": round(result.test_accuracy, 4),
-            "ci95_low": round(lo, 4),
-            "ci95_high": round(hi, 4),
-            "n_test": result.n_test,
-            "stopped_by": "budget" if budget.stopped_by_budget else "epochs",
-        })
-        if verbose:
-            print(f"{name}: {rows[-1]}")
-        del model, result, pipes, budget
-        _release_memory()
+    if isolate:  # one fresh process per model: nothing one model's run kept can raise the next one's peak
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        source = (dataset, data_dir) if isinstance(dataset, str) else (ds, None)
+        for name in models:
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                rows.append(pool.submit(_run_isolated, name, source, settings).result())
+            if verbose:
+                print(f"{name}: {rows[-1]}", flush=True)
+    else:
+        for name in models:
+            rows.append(_run_one(name, ds, **settings))
+            if verbose:
+                print(f"{name}: {rows[-1]}")
+            _release_memory()
     table = pd.DataFrame(rows)
     table.attrs.update(dataset=ds.describe() if hasattr(ds, "describe") else str(ds),
                        device=device, budget_seconds=budget_seconds, epochs_cap=epochs,

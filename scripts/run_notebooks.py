@@ -26,10 +26,19 @@ FIELDS = ["notebook", "setting", "wall_seconds", "peak_kernel_rss_mb", "exit_cod
 
 
 def _kernels(parent: psutil.Process) -> list[psutil.Process]:
+    """The notebook kernels under ``parent`` and every process they started (e.g. ``compare``'s
+    one-process-per-model workers): their resident memory is summed."""
     try:
-        return [p for p in parent.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
+        kernels = [p for p in parent.children(recursive=True) if "ipykernel" in " ".join(p.cmdline())]
     except psutil.Error:
         return []
+    procs = list(kernels)
+    for kernel in kernels:
+        try:
+            procs += [p for p in kernel.children(recursive=True) if p not in procs]
+        except psutil.Error:
+            pass
+    return procs
 
 
 def _rss_mb(procs) -> float:

@@ -184,3 +184,18 @@ def test_bench_help_lists_the_bench_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["bench", "--help"])
     assert " ".join(bench.CIFAR_MODELS) in " ".join(capsys.readouterr().out.split())
+
+
+def test_compare_can_train_each_model_in_its_own_process(samples):
+    """``isolate=True`` (the full setting's default): the same table, each model trained in a fresh process."""
+    import multiprocessing
+
+    from keras_cnns import compare
+
+    before = {p.pid for p in multiprocessing.active_children()}
+    table = compare.compare(["resnet20"], dataset=samples["mnist"], budget_seconds=1, epochs=1, fast=True,
+                            isolate=True)
+    row = table.iloc[0]
+    assert row["model"] == "resnet20" and row["params"] == 269_434   # 28x28x1 input: 269,722 - 288
+    assert row["steps"] >= 1 and 0.0 <= row["test_accuracy"] <= 1.0
+    assert {p.pid for p in multiprocessing.active_children()} <= before   # the worker is gone

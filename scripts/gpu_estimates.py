@@ -1,0 +1,75 @@
+"""On paper: how long each notebook's paper-like run would train on one modern GPU. ESTIMATES, not measurements.
+
+    python scripts/gpu_estimates.py            # prints the markdown table in the README
+
+For each notebook's main model(s) at the paper-like setting (the paper's epochs where it trained on the
+same dataset; 30 epochs of full Fashion-MNIST for the 2012-2015 notebooks, whose papers trained on
+ImageNet), the training work is ``3 x 2 x MACs x images`` FLOPs (forward = 2 FLOPs per multiply-
+accumulate, backward about twice the forward), with the MACs counted from the real Keras graph
+(``analysis.count_macs``). Time = work / sustained rate, for two published anchors on one NVIDIA A100:
+
+* 58 TFLOP/s: NVIDIA DeepLearningExamples, TensorFlow ResNet-50 v1.5, 1x A100 40GB, mixed precision
+  + XLA, 2,375 images/s (4.1 G MACs per 224x224 image: 2375 x 6 x 4.1e9 = 58e12 FLOP/s);
+* 77 TFLOP/s: airbench (Jordan 2024), "standard ResNet-18 training" on CIFAR-10, 32.3 PFLOPs in
+  7 min on one A100 (PyTorch).
+
+Small 28x28/32x32 networks with a few MACs per layer rarely keep a GPU that busy (kernel launches,
+the input pipeline): the "10x slower" column divides the first anchor by ten as a pessimistic bound.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ANCHORS = {"NVIDIA RN50 (58 TFLOP/s)": 58e12, "airbench RN18 (77 TFLOP/s)": 77e12}
+FMNIST = ((28, 28, 1), 10, 60_000)
+CIFAR = ((32, 32, 3), 10, 50_000)
+CIFAR_HE = ((32, 32, 3), 10, 45_000)  # He et al. trained on 45k and kept 5k for validation
+
+# notebook -> (models, dataset, epochs, where the epochs come from)
+RUNS = [
+    ("01 AlexNet", ["alexnet"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
+    ("02 VGG", ["vgg11", "vgg16"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
+    ("03 NiN", ["nin"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
+    ("04 GoogLeNet", ["googlenet"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
+    ("05 BatchNorm", ["vgg11", "vgg11_bn"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
+    ("06 ResNet", ["plain20", "plain56", "resnet20", "resnet56"], CIFAR_HE, 182,
+     "He et al.: 64k iterations x 128 on 45k images = 182 epochs"),
+    ("07 DenseNet", ["densenet_bc_100_12"], CIFAR, 300, "Huang et al.: 300 epochs"),
+    ("08 ResNeXt", ["resnext29_8x64d"], CIFAR, 300, "Xie et al.: 300 epochs"),
+    ("09 comparison", None, FMNIST, 30, "every family, 30 epochs of full Fashion-MNIST"),
+    ("10 what CNNs learn", ["resnet20"], CIFAR_HE, 182, "ResNet-20 as He et al.: 182 epochs"),
+]
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def table() -> str:
+    from keras_cnns import analysis, compare, models
+
+    rows = ["| notebook | models | setting | MACs per image (M) | training PFLOPs | "
+            + " | ".join(ANCHORS) + " | 10x slower than NVIDIA |",
+            "|---|---|---|---:|---:|" + "---:|" * (len(ANCHORS) + 1)]
+    for notebook, names, (shape, classes, n_images), epochs, note in RUNS:
+        names = names or list(compare.DEFAULT_MODELS)
+        macs = [analysis.count_macs(models.build(n, input_shape=shape, classes=classes)) for n in names]
+        flops = sum(6.0 * m * n_images * epochs for m in macs)
+        times = [fmt_time(flops / rate) for rate in ANCHORS.values()]
+        rows.append(f"| {notebook} | {', '.join(names)} | {note} | {' + '.join(f'{m / 1e6:.0f}' for m in macs)} | "
+                    f"{flops / 1e15:.2f} | " + " | ".join(times) + f" | {fmt_time(10 * flops / 58e12)} |")
+    return "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":
+    print(table())
