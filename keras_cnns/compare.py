@@ -173,18 +173,6 @@ def _run_one(name: str, ds, *, budget_seconds, epochs, batch_size, augment, opti
     }
 
 
-def _run_isolated(name: str, source, settings: dict) -> dict:
-    """:func:`_run_one` in a fresh process (``compare(isolate=True)``): loads the data, then trains."""
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from keras_cnns import data, training
-
-    dataset, data_dir = source
-    ds = data.load(dataset, data_dir, fast=settings["fast"]) if isinstance(dataset, str) else dataset
-    training.configure_device()
-    return _run_one(name, ds, **settings)
-
 
 def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_seconds: float | None = 180,
             epochs: int = 30, batch_size: int = 128, out_dir=None, *, augment=False, optimizer="sgd",
@@ -223,10 +211,12 @@ def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_sec
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from keras_cnns._isolated import run_one
+
         source = (dataset, data_dir) if isinstance(dataset, str) else (ds, None)
         for name in models:
             with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                rows.append(pool.submit(_run_isolated, name, source, settings).result())
+                rows.append(pool.submit(run_one, name, source, settings).result())
             if verbose:
                 print(f"{name}: {rows[-1]}", flush=True)
     else:
