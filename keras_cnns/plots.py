@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from keras_cnns.diagram import block_diagram  # noqa: F401  (a block drawn from its Keras graph)
+
 __all__ = ["confusion_matrix", "gradient_norms", "learning_curves", "sample_grid"]
 
 DPI = 100

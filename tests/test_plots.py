@@ -172,3 +172,35 @@ def test_gradient_norms_plain_vs_residual(samples):
         assert np.isfinite(rows["norm"]).all() and (rows["norm"] > 0).all()
     for saved, variable in zip(before, nets["resnet20"].non_trainable_variables):
         np.testing.assert_array_equal(saved, variable.numpy())  # BN statistics untouched
+
+
+def _patches(fig):
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    ax = fig.axes[0]
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    return boxes, arrows
+
+
+def test_block_diagram_is_read_from_the_keras_graph():
+    """One box per layer, one arrow per connection; only the residual block has a (red) shortcut."""
+    import keras
+    from matplotlib.colors import to_hex
+
+    from keras_cnns import blocks, plots
+    from keras_cnns.diagram import graph
+
+    inputs = keras.Input((8, 8, 16))
+    residual = keras.Model(inputs, blocks.residual_block(inputs, 16, 3, name="r"))
+    plain = keras.Model(inputs, blocks.vgg_block(inputs, 2, 16, name="v"))
+    for model, shortcuts in ((residual, 1), (plain, 0)):
+        layers, inbound = graph(model)
+        assert len(layers) == len(model.layers)
+        boxes, arrows = _patches(plots.block_diagram(model, title="t"))
+        assert len(boxes) == len(model.layers)
+        assert len(arrows) == sum(len(parents) for parents in inbound.values())
+        assert sum(to_hex(a.get_edgecolor()) == "#c0392b" for a in arrows) == shortcuts
+    _, inbound = graph(residual)
+    assert sorted(inbound["r_add"]) == sorted([residual.layers[0].name, "r_2_bn"])  # F(x) + x
+    assert plots.block_diagram(residual).dpi >= 100
