@@ -107,7 +107,10 @@ def block_diagram(model, title: str | None = None, box_width: float = 2.3, dpi: 
     low, high = min(column.values()), max(column.values())
     width, n_rows = high - low + 1, max(depth.values()) + 1
     step = box_width + 0.5
-    margin = 0.25 * n_rows  # room on the right for a shortcut's curve
+    curved = any(len(children[parent]) > 1 and len(inbound[name]) > 1 and depth[name] - depth[parent] > 1
+                 and column[parent] == column[name] for name, parents in inbound.items() for parent in parents
+                 if parent in depth)
+    margin = min(0.25 * n_rows, 1.6) if curved else 0.1  # room on the right for a shortcut's curve
     fig = Figure(figsize=(max(3.2, width * step + margin), 0.62 * n_rows + 0.8), dpi=dpi)
     ax = fig.add_axes([0, 0, 1, 0.94 if title else 1])
     ax.set_xlim(0, width * step + margin)

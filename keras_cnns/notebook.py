@@ -93,7 +93,7 @@ def machine():
             f"Keras {keras.__version__}, Python {platform.python_version()}")
 
 
-def setup(seed=0, deterministic=True, figure_dpi=72):
+def setup(seed=0, deterministic=True, figure_dpi=100):
     """Seed everything, configure the device, and size figures for the web page.
 
     ``deterministic=True`` enables TensorFlow op determinism: with a fixed seed the

@@ -115,12 +115,19 @@ def learning_curves(metrics, title: str | None = None) -> Figure:
         ax.set_ylabel(metric)
         ax.set_title(metric)
         ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend(fontsize="small")
         ax.xaxis.get_major_locator().set_params(integer=True)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:  # one legend for both panels, under them: it never covers a curve
+        ncol = min(len(labels), 4 if len(labels) > 4 else 2 if len(labels) > 2 else len(labels))
+        rows = math.ceil(len(labels) / ncol)
+        legend_height = 0.28 * rows + 0.15
+        fig.set_size_inches(9, 3.4 + legend_height)
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=10, frameon=False)
+        fig.tight_layout(rect=(0, legend_height / (3.4 + legend_height), 1, 1))
+    else:
+        fig.tight_layout()
     return fig
 
 

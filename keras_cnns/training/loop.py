@@ -242,7 +242,8 @@ def train(model, data, epochs: int | None = None, *, config: TrainConfig | None 
         batch_size=pipelines.batch_size, steps_per_epoch=prepared.steps_per_epoch,
         learning_rate=peak if isinstance(peak, (int, float)) else type(peak).__name__,
         weight_decay=config.peak_weight_decay, augment=pipelines.augment,
-        validation_split=round(pipelines.n_val / max(pipelines.n_train + pipelines.n_val, 1), 4))
+        validation_split=round(pipelines.n_val / max(pipelines.n_train + pipelines.n_val, 1), 4),
+        fit_steps=prepared.fit_steps, callbacks=[type(c).__name__ for c in run_callbacks + list(callbacks or [])])
     return TrainResult(
         history=history, metrics=cb.metrics_frame(run_dir, history), test_loss=float(evaluation["loss"]),
         test_accuracy=test_accuracy, test_ci95=accuracy_ci95(test_accuracy, prepared.n_test),

@@ -1,0 +1,52 @@
+"""Every notebook's ``parameters`` cell: the fast, full and "gpu" presets it offers.
+
+The "gpu" preset (``KERAS_CNNS_PRESET=gpu``) must be the paper-like run whose time the README's
+"The series on one GPU" table estimates (``scripts/gpu_estimates.py``): the same epochs, every image.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import gpu_estimates  # noqa: E402
+
+# 10 has no training run of its own to scale up (it explains the shipped ResNet-20 weights).
+RUNS = {label.split()[0]: epochs for label, _, _, epochs, _ in gpu_estimates.RUNS if not label.startswith("10")}
+
+
+def parameters(number: str, monkeypatch, preset=None, fast=False) -> dict:
+    notebook = next((ROOT / "notebooks").glob(f"{number}_*.ipynb"))
+    cells = json.loads(notebook.read_text())["cells"]
+    cell = next(c for c in cells if "parameters" in c["metadata"].get("tags", []))
+    monkeypatch.setenv("KERAS_CNNS_FAST", "1" if fast else "0")
+    if preset:
+        monkeypatch.setenv("KERAS_CNNS_PRESET", preset)
+    else:
+        monkeypatch.delenv("KERAS_CNNS_PRESET", raising=False)
+    namespace: dict = {}
+    exec("".join(cell["source"]), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("number", sorted(RUNS))
+def test_gpu_preset_is_the_estimated_run(number, monkeypatch):
+    gpu = parameters(number, monkeypatch, preset="gpu")
+    if number == "09":
+        assert gpu["BUDGET_SECONDS"] is None
+    else:
+        assert gpu["TRAIN_LIMIT"] is None and gpu["STEPS_PER_EPOCH"] is None
+    assert gpu["EPOCHS"] == RUNS[number]
+    full = parameters(number, monkeypatch)             # the default (full) setting does not use the preset
+    if number == "09":
+        assert full["BUDGET_SECONDS"] is not None
+    else:
+        assert full["EPOCHS"] < gpu["EPOCHS"]
+    assert parameters(number, monkeypatch, fast=True)["FAST"] is True
+
+
+def test_the_estimates_cover_the_training_notebooks():
+    assert sorted(RUNS) == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
