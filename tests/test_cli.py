@@ -197,5 +197,7 @@ def test_compare_can_train_each_model_in_its_own_process(samples):
                             isolate=True)
     row = table.iloc[0]
     assert row["model"] == "resnet20" and row["params"] == 269_434   # 28x28x1 input: 269,722 - 288
+    # the training clock stops at the end of fit: the test evaluation is timed apart, and both fit in the wall time
+    assert row["test_seconds"] > 0 and row["train_seconds"] + row["test_seconds"] < row["wall_seconds"]
     assert row["steps"] >= 1 and 0.0 <= row["test_accuracy"] <= 1.0
     assert {p.pid for p in multiprocessing.active_children()} <= before   # the worker is gone
