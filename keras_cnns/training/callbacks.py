@@ -23,7 +23,7 @@ class EpochTimer(keras.callbacks.Callback):
     ``seconds`` is the wall time of the whole epoch (training + validation);
     ``images_per_sec`` is training images / training time, so it excludes
     validation (the first epoch also includes tracing the train step);
-    ``lr`` is the learning rate at the end of the epoch.  Put it before
+    ``lr`` is the learning rate at the epoch's first step (read in ``on_epoch_begin``).  Put it before
     ``CSVLogger`` in the callback list so the values reach ``metrics.csv``.
     """
 
