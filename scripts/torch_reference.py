@@ -82,6 +82,7 @@ def main(argv=None) -> int:
     from keras_cnns import data
     from keras_cnns.bench import torch_param_count, torch_resnet20
     from keras_cnns.data.pipelines import channel_stats
+    from keras_cnns.training import accuracy_ci95
 
     torch.set_num_threads(os.cpu_count() or 1)
     out = Path(args.out)
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
             loss.backward()
             optimizer.step()
             scheduler.step()
-            loss_sum += float(loss) * len(idx)
+            loss_sum += float(loss.detach()) * len(idx)
             correct += int((logits.argmax(1) == y_train[idx]).sum())
         seconds = time.perf_counter() - t0
         val_loss, val_acc = evaluate(x_val, y_val)
@@ -175,16 +176,14 @@ def main(argv=None) -> int:
         return 0
     test_loss, test_acc = evaluate(x_test, y_test)
     n = len(y_test)
-    z = 1.959964
-    centre = (test_acc + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(test_acc * (1 - test_acc) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    low, high = accuracy_ci95(test_acc, n)    # the Wilson interval keras_cnns reports
     summary = {"framework": f"PyTorch {torch.__version__}", "model": "torch_resnet20 (He et al. option A)",
                "params": torch_param_count(model), "dataset": ds.describe(), "epochs": args.epochs,
                "batch_size": args.batch_size, "optimizer": "SGD momentum 0.9 (not Nesterov)",
                "learning_rate": args.lr, "schedule": "cosine per step to 0",
                "weight_decay": f"{args.weight_decay} coupled (L2 in the gradient), all parameters",
                "augment": "pad-4 zeros random crop + horizontal flip", "split": "45,000 / 5,000 as keras_cnns, seed 0",
-               "test_accuracy": test_acc, "test_ci95": [centre - half, centre + half], "test_loss": test_loss,
+               "test_accuracy": test_acc, "test_ci95": [low, high], "test_loss": test_loss,
                "n_test": n, "best_val_accuracy": max(r["val_accuracy"] for r in rows),
                "train_seconds": elapsed, "threads": torch.get_num_threads()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
