@@ -35,16 +35,6 @@ from pathlib import Path
 import numpy as np
 
 
-def split(y: np.ndarray, validation_split: float = 0.1, seed: int = 0):
-    """The indices ``keras_cnns.data.make_pipelines`` uses: (train, val), each in its seeded order."""
-    from keras_cnns.data.core import stratified_split
-
-    n_val = int(round(len(y) * validation_split))
-    val_idx, train_idx = stratified_split(y, n_val, seed=seed)
-    rng = np.random.default_rng(seed)
-    return rng.permutation(train_idx), rng.permutation(val_idx)
-
-
 def crop_flip(images, generator, pad: int = 4):
     """Pad-``pad`` zero padding, a random crop back to size and a random left-right flip, per image."""
     import torch
@@ -88,7 +78,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ds = data.load("cifar10", fast=False)
-    train_idx, val_idx = split(ds.y_train, 0.1, args.seed)
+    train_idx, val_idx = data.train_val_indices(ds.y_train, 0.1, args.seed)
     mean, std = channel_stats(ds.x_train[train_idx])                  # [0, 1] units, as keras_cnns
 
     def tensors(x, y):

@@ -188,6 +188,19 @@ def test_validation_comes_from_train_and_never_from_test(mnist):
     assert p.steps_per_epoch == 7 == int(p.train.cardinality())
 
 
+def test_train_val_indices_are_the_pipelines_split(mnist):
+    # scripts/torch_reference.py trains PyTorch on "the same split" through this function.
+    train_idx, val_idx = data.train_val_indices(mnist.y_train, 0.2, seed=1)
+    assert len(val_idx) == 400 and len(train_idx) == 1600 and not set(train_idx) & set(val_idx)
+    assert not np.array_equal(np.sort(val_idx), val_idx)  # a seeded random order, not sorted by class
+    p = data.make_pipelines(mnist, 256, validation_split=0.2, seed=1)
+    x_val, y_val = collect(p.val)
+    assert np.array_equal(y_val, mnist.y_train[val_idx])
+    assert np.array_equal(denormalise(x_val, p), mnist.x_train[val_idx])
+    with pytest.raises(ValueError, match="validation_split"):
+        data.train_val_indices(mnist.y_train, 1.0)
+
+
 def test_normalisation_uses_per_channel_training_stats(cifar):
     p = data.make_pipelines(cifar, 128, validation_split=0.25, augment=False, seed=0)
     _, train_idx = data.stratified_split(cifar.y_train, 300, seed=0)

@@ -14,10 +14,10 @@ Where :func:`load` looks, in order, is described in :mod:`keras_cnns.data.source
 
 from .core import (CLASS_NAMES, DATASETS, Dataset, DatasetNotFoundError, cache_dir, fast_mode,
                    list_datasets, stratified_split)
-from .pipelines import Pipelines, make_pipelines
+from .pipelines import Pipelines, make_pipelines, train_val_indices
 from .sources import load, load_sample, sample_names
 
 __all__ = [
     "CLASS_NAMES", "DATASETS", "Dataset", "DatasetNotFoundError", "Pipelines", "cache_dir", "fast_mode",
-    "list_datasets", "load", "load_sample", "make_pipelines", "sample_names", "stratified_split",
+    "list_datasets", "load", "load_sample", "make_pipelines", "sample_names", "stratified_split", "train_val_indices",
 ]

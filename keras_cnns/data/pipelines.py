@@ -119,6 +119,23 @@ def random_crop_flip(images, seed):
     return tf.where(flip[:, tf.newaxis, tf.newaxis, tf.newaxis], tf.reverse(cropped, axis=[2]), cropped)
 
 
+def train_val_indices(y: np.ndarray, validation_split: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The (train, validation) indices into ``y`` that :func:`make_pipelines` uses: a stratified hold-out
+    of ``round(len(y) * validation_split)`` images, then each part in one seeded random order.
+
+    Sources read from class folders come sorted by class, and a shuffle buffer smaller than the training
+    set would then give batches of two or three classes (BatchNorm statistics and SGD both suffer). One
+    seeded permutation up front makes every buffer a random mix. Other frameworks trained on "the same
+    split" (``scripts/torch_reference.py``) call this function too.
+    """
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1); got {validation_split!r}")
+    n_val = int(round(len(y) * validation_split))
+    val_idx, train_idx = stratified_split(y, n_val, seed=seed)
+    rng = np.random.default_rng(seed)
+    return rng.permutation(train_idx), rng.permutation(val_idx)
+
+
 def make_pipelines(ds: Dataset, batch_size: int = 128, *, validation_split: float = 0.1,
                    augment: bool | None = None, image_size: int | tuple | None = None, seed: int = 0,
                    fast: bool | None = None, cache: bool = True, shuffle_buffer: int = 10000) -> Pipelines:
@@ -159,13 +176,7 @@ def make_pipelines(ds: Dataset, batch_size: int = 128, *, validation_split: floa
         if (len(y_train), len(y_test)) != (len(ds.y_train), len(ds.y_test)):
             notes.append(f"fast mode: subsampled (stratified) from {len(ds.y_train):,} / {len(ds.y_test):,} "
                          f"to {len(y_train):,} train+val / {len(y_test):,} test")
-    n_val = int(round(len(y_train) * validation_split))
-    val_idx, train_idx = stratified_split(y_train, n_val, seed=seed)
-    # Sources read from class folders come sorted by class, and a shuffle buffer smaller than the
-    # training set would then give batches of two or three classes (BatchNorm statistics and SGD
-    # both suffer). One seeded permutation up front makes every buffer a random mix.
-    rng = np.random.default_rng(seed)
-    train_idx, val_idx = rng.permutation(train_idx), rng.permutation(val_idx)
+    train_idx, val_idx = train_val_indices(y_train, validation_split, seed)
     x_val, y_val = x_train[val_idx], y_train[val_idx]
     x_train, y_train = x_train[train_idx], y_train[train_idx]
     mean, std = channel_stats(x_train)
