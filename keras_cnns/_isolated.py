@@ -1,22 +1,41 @@
-"""The entry point of ``compare(isolate=True)``'s worker processes.
+"""The entry points of ``compare``'s worker processes (``isolate=True``).
 
-Kept free of TensorFlow imports: a spawned worker unpickles this function first, so TensorFlow is
-imported inside it, through :func:`keras_cnns.notebook.import_tensorflow` (no C++ start-up lines on
+Kept free of TensorFlow imports: a spawned worker unpickles these functions first, so TensorFlow is
+imported inside them, through :func:`keras_cnns.notebook.import_tensorflow` (no C++ start-up lines on
 the notebook's stderr).
 """
 
 
-def run_one(name: str, source, settings: dict) -> dict:
-    """Load the data (a dataset name, or the ``Dataset`` itself), then ``compare._run_one``."""
+def _start():
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     from keras_cnns.notebook import import_tensorflow
 
     import_tensorflow()
-    from keras_cnns import compare, data, training
+
+
+def run_one(name: str, source, settings: dict):
+    """Load the data (a dataset name, or the ``Dataset`` itself), then ``compare._run_one``.
+
+    Returns the table row and what the parent reports with the table: the device (with the
+    ``machine`` line of :func:`keras_cnns.notebook.machine`) and the peak learning rate.
+    """
+    _start()
+    from keras_cnns import compare, data, notebook, training
 
     dataset, data_dir = source
     ds = data.load(dataset, data_dir, fast=settings["fast"]) if isinstance(dataset, str) else dataset
-    training.configure_device()
-    return compare._run_one(name, ds, **settings)
+    device = training.configure_device()
+    device["machine"] = notebook.machine()
+    row = compare._run_one(name, ds, **settings)
+    return row, {"device": device,
+                 "peak_learning_rate": training.default_learning_rate(settings["optimizer"], settings["batch_size"])}
+
+
+def sizes(names, input_shape, classes):
+    """``compare.sizes`` in this process."""
+    _start()
+    from keras_cnns import compare
+
+    return compare._size_rows(names, input_shape, classes)

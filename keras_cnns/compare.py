@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import math
 import time
 from pathlib import Path
 
-import keras
 import numpy as np
 import pandas as pd
 
-from keras_cnns import models as _models
+# No TensorFlow at import: with isolate=True only the worker processes train (and import it).
 
-__all__ = ["DEFAULT_MODELS", "FAMILIES", "BudgetCallback", "ProgressCosine", "build_model", "compare",
-           "plot_accuracy", "to_markdown"]
+__all__ = ["DEFAULT_MODELS", "FAMILIES", "build_model", "compare", "plot_accuracy", "sizes", "to_markdown"]
 
 #: One representative per family, small-input (28x28 / 32x32) variants.
 DEFAULT_MODELS = ["alexnet", "vgg11", "nin", "googlenet", "vgg11_bn", "resnet20", "densenet_bc_40",
@@ -43,90 +40,62 @@ FAMILIES = {
 }
 
 
+def __getattr__(name):   # the budget classes live in keras_cnns.budget (it imports TensorFlow)
+    if name in ("BudgetCallback", "ProgressCosine"):
+        from keras_cnns import budget
+
+        return getattr(budget, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def build_model(name: str, input_shape, classes: int):
-    """``models.build(name, input_shape=input_shape, classes=classes)`` (kept for notebook 09)."""
-    return _models.build(name, input_shape=input_shape, classes=classes)
+    """``models.build(name, input_shape=input_shape, classes=classes)``."""
+    from keras_cnns import models
+
+    return models.build(name, input_shape=input_shape, classes=classes)
 
 
-class ProgressCosine(keras.optimizers.schedules.LearningRateSchedule):
-    """Cosine decay from ``peak`` to 0 over a *progress* variable in [0, 1] set by a callback."""
+def _size_rows(names, input_shape, classes) -> list[dict]:
+    from keras_cnns import analysis
 
-    def __init__(self, peak: float):
-        self.peak = float(peak)
-        self.progress = keras.Variable(0.0, trainable=False, dtype="float32", name="budget_progress")
-
-    def __call__(self, step):
-        p = keras.ops.clip(self.progress, 0.0, 1.0)
-        return self.peak * 0.5 * (1.0 + keras.ops.cos(math.pi * p))
-
-    def get_config(self):
-        return {"peak": self.peak}
+    rows = []
+    for name in names:
+        model = build_model(name, input_shape, classes)
+        rows.append({"model": name, "family": FAMILIES.get(name, name), "params": analysis.count_params(model),
+                     "MACs (M)": round(analysis.count_macs(model) / 1e6, 1)})
+        del model
+    return rows
 
 
-class BudgetCallback(keras.callbacks.Callback):
-    """Stop training once ``budget_seconds`` of training time have passed; measure throughput.
+def sizes(models: list[str] | None = None, input_shape=(28, 28, 1), classes: int = 10, *,
+          isolate: bool = False) -> pd.DataFrame:
+    """Trainable parameters and multiply-accumulates of each model for one input shape, before any training.
 
-    Time counts from the end of the first training batch to the end of ``fit`` (model building,
-    the one-off tracing of the train step and the test evaluation are outside the budget; validation
-    passes are inside it, as in any real run, including the one that ends the epoch in which the
-    budget ran out). Throughput
-    (``images_per_sec``) counts only training batches after each epoch's first one, so the
-    one-off tracing of the train step is excluded.
+    ``isolate=True`` builds the models in a fresh process: the caller never imports TensorFlow, and
+    the memory the builds take goes away with that process (notebook 09's kernel stays under 0.3 GB).
     """
+    names = list(models or DEFAULT_MODELS)
+    shape = tuple(int(v) for v in input_shape)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(f"input_shape must be (height, width, channels) of positive ints; got {input_shape!r}")
+    if not isinstance(classes, (int, np.integer)) or classes < 2:
+        raise ValueError(f"classes must be an int >= 2; got {classes!r}")
+    if isolate:
+        rows = _in_fresh_process("sizes", names, shape, int(classes))
+    else:
+        rows = _size_rows(names, shape, int(classes))
+    return pd.DataFrame(rows)
 
-    def __init__(self, budget_seconds: float | None, total_steps: int, batch_size: int,
-                 schedule: ProgressCosine | None = None):
-        super().__init__()
-        self.budget = budget_seconds
-        self.total_steps = max(1, int(total_steps))
-        self.batch_size = int(batch_size)
-        self.schedule = schedule
-        self.start = None
-        self.steps = 0
-        self.timed_images = 0
-        self.timed_seconds = 0.0
-        self._last = None
-        self.stopped_by_budget = False
-        self.end = None
 
-    def on_train_begin(self, logs=None):
-        self.start = self.end = None
+def _in_fresh_process(task: str, *args):
+    """Run ``keras_cnns._isolated.<task>(*args)`` in a spawned process and return its result."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    def on_train_end(self, logs=None):
-        self.end = time.perf_counter()
+    from keras_cnns import _isolated
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self._last = None
-
-    def on_train_batch_end(self, batch, logs=None):
-        now = time.perf_counter()
-        self.steps += 1
-        if self.start is None:  # the clock starts after the first step (tracing excluded)
-            self.start = now
-        if self._last is not None:
-            self.timed_seconds += now - self._last
-            self.timed_images += self.batch_size
-        self._last = now
-        elapsed = now - self.start
-        progress = self.steps / self.total_steps
-        if self.budget:
-            progress = max(progress, elapsed / self.budget)
-            if elapsed >= self.budget:
-                self.stopped_by_budget = True
-                self.model.stop_training = True
-        if self.schedule is not None:
-            self.schedule.progress.assign(min(1.0, progress))
-
-    @property
-    def images_per_sec(self) -> float:
-        return self.timed_images / self.timed_seconds if self.timed_seconds else float("nan")
-
-    @property
-    def elapsed(self) -> float:
-        """Seconds from the end of the first training batch to the end of ``fit`` (or to now)."""
-        if self.start is None:
-            return 0.0
-        return (self.end if self.end is not None else time.perf_counter()) - self.start
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(getattr(_isolated, task), *args).result()
 
 
 def _release_memory() -> None:
@@ -138,6 +107,8 @@ def _release_memory() -> None:
     full Fashion-MNIST in one kernel: this took the peak only from 4,111 to 4,007 MB; see
     ``results/notebooks.csv``.)
     """
+    import keras
+
     keras.backend.clear_session()
     gc.collect()
     try:
@@ -150,9 +121,10 @@ def _release_memory() -> None:
 def _run_one(name: str, ds, *, budget_seconds, epochs, batch_size, augment, optimizer, seed, verbose, fast) -> dict:
     """Train ``name`` once under the budget; its row of the comparison table."""
     from keras_cnns import analysis, data, training
+    from keras_cnns.budget import BudgetCallback, ProgressCosine
 
     training.set_seed(seed)
-    model = _models.build(name, input_shape=ds.input_shape, classes=ds.num_classes)
+    model = build_model(name, ds.input_shape, ds.num_classes)
     pipes = data.make_pipelines(ds, batch_size=batch_size, augment=augment, seed=seed, fast=fast)
     steps = pipes.steps_per_epoch
     if fast:
@@ -210,29 +182,32 @@ def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_sec
         limits), test_seconds (the test evaluation), wall_seconds (all of it), test_accuracy, ci95_low,
         ci95_high, n_test, stopped_by.
     """
-    from keras_cnns import data, training
+    from keras_cnns import data
 
     models = list(models or DEFAULT_MODELS)
     fast = data.fast_mode(fast)
     isolate = (not fast) if isolate is None else bool(isolate)
     ds = data.load(dataset, data_dir, fast=fast) if isinstance(dataset, str) else dataset
-    device = training.configure_device()
     settings = dict(budget_seconds=budget_seconds, epochs=epochs, batch_size=batch_size, augment=augment,
                     optimizer=optimizer, seed=seed, verbose=verbose, fast=fast)
     rows = []
-    if isolate:  # one fresh process per model: nothing one model's run kept can raise the next one's peak
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from keras_cnns._isolated import run_one
-
+    if isolate:  # one fresh process per model: nothing one model's run kept can raise the next one's peak,
+        # and this process never imports TensorFlow (the workers report the device they trained on)
         source = (dataset, data_dir) if isinstance(dataset, str) else (ds, None)
+        meta = {}
         for name in models:
-            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-                rows.append(pool.submit(run_one, name, source, settings).result())
+            row, meta = _in_fresh_process("run_one", name, source, settings)
+            rows.append(row)
             if verbose:
                 print(f"{name}: {rows[-1]}", flush=True)
     else:
+        from keras_cnns import notebook
+
+        notebook.import_tensorflow()   # without its C++ start-up lines on stderr
+        from keras_cnns import training
+
+        meta = {"device": {**training.configure_device(), "machine": notebook.machine()},
+                "peak_learning_rate": training.default_learning_rate(optimizer, batch_size)}
         for name in models:
             rows.append(_run_one(name, ds, **settings))
             if verbose:
@@ -240,9 +215,9 @@ def compare(models: list[str] | None = None, dataset="fashion_mnist", budget_sec
             _release_memory()
     table = pd.DataFrame(rows)
     table.attrs.update(dataset=ds.describe() if hasattr(ds, "describe") else str(ds),
-                       device=device, budget_seconds=budget_seconds, epochs_cap=epochs,
+                       device=meta.get("device"), budget_seconds=budget_seconds, epochs_cap=epochs,
                        batch_size=batch_size, fast=fast, optimizer=optimizer, augment=bool(augment),
-                       peak_learning_rate=training.default_learning_rate(optimizer, batch_size))
+                       peak_learning_rate=meta.get("peak_learning_rate"))
     if out_dir is not None:
         save(table, out_dir)
     return table

@@ -75,11 +75,11 @@ def import_tensorflow():
     return tensorflow
 
 
-def machine():
-    """One line naming the hardware and software a result was measured on."""
-    tf = import_tensorflow()
-    import keras
+def machine(tensorflow: bool = True):
+    """One line naming the hardware and software a result was measured on.
 
+    ``tensorflow=False`` names the CPU and Python only, without importing TensorFlow.
+    """
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -87,41 +87,54 @@ def machine():
         cpu = names[0] if names else cpu
     except OSError:
         pass
+    if not tensorflow:
+        return f"{cpu}, {os.cpu_count()} CPU cores; Python {platform.python_version()}"
+    tf = import_tensorflow()
+    import keras
+
     gpus = tf.config.list_physical_devices("GPU")
     gpu = f"{len(gpus)} GPU(s)" if gpus else "no GPU"
     return (f"{cpu}, {os.cpu_count()} CPU cores, {gpu}; TensorFlow {tf.__version__}, "
             f"Keras {keras.__version__}, Python {platform.python_version()}")
 
 
-def setup(seed=0, deterministic=True, figure_dpi=100):
+def setup(seed=0, deterministic=True, figure_dpi=100, tensorflow=True):
     """Seed everything, configure the device, and size figures for the web page.
 
     ``deterministic=True`` enables TensorFlow op determinism: with a fixed seed the
     losses repeat exactly on the CPU. Returns the dict of
     :func:`keras_cnns.training.configure_device`, plus ``"machine"``.
+
+    ``tensorflow=False`` only sizes the figures and tables and returns ``{"machine": ...}`` without
+    importing TensorFlow: for a notebook whose training runs in worker processes (notebook 09), so
+    that the kernel stays small. Whatever trains later seeds itself.
     """
     import logging
     import warnings
 
-    import_tensorflow()
-    import keras
     import matplotlib
     import pandas as pd
 
-    from . import training
-
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)   # "findfont: ... not found"
-    # Keras prints fit/evaluate logs with print() to stdout only with interactive logging on (the
-    # default); off, they go to absl logging, i.e. stderr (a red block in Jupyter).
-    keras.config.enable_interactive_logging()
-    warnings.filterwarnings("ignore", category=UserWarning, module="keras")
     # Warnings print as "Category: message", without the kernel's temporary file path.
     warnings.formatwarning = lambda message, category, *args, **kwargs: f"{category.__name__}: {message}\n"
     matplotlib.rcParams.update({"figure.dpi": figure_dpi, "savefig.dpi": figure_dpi,
                                 "figure.figsize": (8, 3.2), "axes.grid": True})
     pd.set_option("display.width", 120)
     pd.set_option("display.max_columns", 20)
+    if not tensorflow:
+        return {"machine": machine(tensorflow=False)}
+
+    import_tensorflow()
+    import keras
+
+    from . import training
+
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    # Keras prints fit/evaluate logs with print() to stdout only with interactive logging on (the
+    # default); off, they go to absl logging, i.e. stderr (a red block in Jupyter).
+    keras.config.enable_interactive_logging()
+    warnings.filterwarnings("ignore", category=UserWarning, module="keras")
     training.set_seed(seed, deterministic=deterministic)
     device = training.configure_device()
     device["machine"] = machine()

@@ -201,3 +201,23 @@ def test_compare_can_train_each_model_in_its_own_process(samples):
     assert row["test_seconds"] > 0 and row["train_seconds"] + row["test_seconds"] < row["wall_seconds"]
     assert row["steps"] >= 1 and 0.0 <= row["test_accuracy"] <= 1.0
     assert {p.pid for p in multiprocessing.active_children()} <= before   # the worker is gone
+    assert "CPU cores" in table.attrs["device"]["machine"]   # reported by the worker that trained
+    assert table.attrs["peak_learning_rate"] == pytest.approx(0.1)   # SGD's default at batch 128
+
+
+def test_isolated_compare_keeps_tensorflow_out_of_the_caller():
+    """Notebook 09's kernel: sizes built in a worker, and no TensorFlow in the process that asks."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from keras_cnns import compare, notebook\n"
+            "notebook.setup(tensorflow=False)\n"
+            "t = compare.sizes(['resnet20'], (28, 28, 1), 10, isolate=True)\n"
+            "print(dict(zip(t['model'], t['params'])), 'tensorflow' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    # ResNet-20: 269,722 parameters at 32x32x3 (He et al. 2015, Table 6 port) minus the stem's 2x3x3x16
+    # weights of the two missing input channels
+    assert out.stdout.split("}")[0] + "}" == "{'resnet20': 269434}"
+    assert out.stdout.strip().endswith("False")
