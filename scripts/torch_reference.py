@@ -155,7 +155,8 @@ def main(argv=None) -> int:
               f"{rows[-1]['images_per_sec']:.0f} img/s)", flush=True)
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(), "generator": generator.get_state(), "rows": rows,
-                    "epoch": epoch + 1, "elapsed": elapsed}, checkpoint)
+                    "epoch": epoch + 1, "elapsed": elapsed}, checkpoint.with_suffix(".tmp"))
+        os.replace(checkpoint.with_suffix(".tmp"), checkpoint)   # a killed run never leaves half a checkpoint
         import pandas as pd
 
         pd.DataFrame(rows).to_csv(out / "metrics.csv", index=False)
