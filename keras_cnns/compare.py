@@ -83,6 +83,9 @@ def sizes(models: list[str] | None = None, input_shape=(28, 28, 1), classes: int
     if isolate:
         rows = _in_fresh_process("sizes", names, shape, int(classes))
     else:
+        from keras_cnns import notebook
+
+        notebook.import_tensorflow()   # without its C++ start-up lines on stderr
         rows = _size_rows(names, shape, int(classes))
     return pd.DataFrame(rows)
 
