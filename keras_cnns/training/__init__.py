@@ -73,8 +73,8 @@ Device
 :func:`configure_device` must run *before the model is built* for mixed precision
 to apply (the dtype policy is read when the layers are created).  ``train()`` calls
 it with its defaults if it has not been called yet.  On the CPU everything stays
-float32 and XLA stays off: ``jit_compile=True`` measured 3-6x slower than plain
-TensorFlow for a CIFAR ResNet on a 2-core machine.
+float32 and XLA stays off: ``jit_compile=True`` measured 1.6-3.6x slower than plain
+TensorFlow for a CIFAR ResNet on a 2-core machine (README, "Throughput benchmark").
 """
 
 from .callbacks import EpochTimer

@@ -61,7 +61,7 @@ def configure_device(mixed_precision="auto", xla=None, memory_growth=True) -> di
             CPU: bfloat16), ``False``/``"float32"``, or an explicit policy name
             ``"mixed_float16"`` / ``"mixed_bfloat16"``.
         xla: ``jit_compile`` for ``model.compile``; ``None`` means on for a GPU,
-            off for the CPU (where XLA was measured 3-6x slower for a CIFAR ResNet).
+            off for the CPU (where XLA was measured 1.6-3.6x slower for a CIFAR ResNet).
         memory_growth: let TensorFlow allocate GPU memory on demand instead of
             all at once (only possible before the GPU is first used).
 
