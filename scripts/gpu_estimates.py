@@ -31,20 +31,61 @@ FMNIST = ((28, 28, 1), 10, 60_000)
 CIFAR = ((32, 32, 3), 10, 50_000)
 CIFAR_HE = ((32, 32, 3), 10, 45_000)  # He et al. trained on 45k and kept 5k for validation
 
-# notebook -> (models, dataset, epochs, where the epochs come from)
+
+
+def notebook_function(notebook: str, name: str):
+    """A model-building function defined in a notebook's own code cell (``def name(``), so that the
+    estimate counts the network the notebook trains, not a copy of it."""
+    import json
+
+    import keras
+    from keras import layers
+
+    from keras_cnns.blocks import conv_bn_act
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / notebook
+    cells = json.loads(path.read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells
+                  if c["cell_type"] == "code" and "".join(c["source"]).startswith(f"def {name}("))
+    namespace = {"keras": keras, "layers": layers, "conv_bn_act": conv_bn_act}
+    exec(source.split("\n\n\n")[0], namespace)  # the function only, not the cell's later lines
+    return namespace[name]
+
+
+def _bn_cnn(batch_norm):
+    return lambda: notebook_function("05_batch_norm.ipynb", "small_cnn")(batch_norm, "with_bn" if batch_norm else "plain")
+
+
+# notebook -> (the training runs, dataset, epochs, where the epochs come from). A run is a registry name
+# or (label, zero-argument builder) for a network the notebook defines itself; one entry per run.
 RUNS = [
-    ("01 AlexNet", ["alexnet"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
-    ("02 VGG", ["vgg11", "vgg16"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
+    ("01 AlexNet", ["alexnet", "alexnet"], FMNIST, 30, "30 epochs of full Fashion-MNIST; two runs (dropout on, off)"),
+    ("02 VGG", ["vgg11"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
     ("03 NiN", ["nin"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
     ("04 GoogLeNet", ["googlenet"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
-    ("05 BatchNorm", ["vgg11", "vgg11_bn"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
+    ("05 BatchNorm", [("small CNN", _bn_cnn(False)), ("small CNN", _bn_cnn(False)),
+                      ("small CNN + BN", _bn_cnn(True)), ("small CNN + BN", _bn_cnn(True))], FMNIST, 30,
+     "30 epochs of full Fashion-MNIST; four runs (the notebook's own CNN without BN at two learning rates, with BN at two momenta)"),
     ("06 ResNet", ["plain20", "plain56", "resnet20", "resnet56"], CIFAR_HE, 182,
      "He et al.: 64k iterations x 128 on 45k images = 182 epochs"),
     ("07 DenseNet", ["densenet_bc_100_12"], CIFAR, 300, "Huang et al.: 300 epochs"),
-    ("08 ResNeXt", ["resnext29_8x64d"], CIFAR, 300, "Xie et al.: 300 epochs"),
+    ("08 ResNeXt", ["resnext29_8x64d", "resnet20"], CIFAR, 300, "Xie et al.: 300 epochs; ResNet-20 beside it"),
     ("09 comparison", None, FMNIST, 30, "every family, 30 epochs of full Fashion-MNIST"),
     ("10 what CNNs learn", ["resnet20"], CIFAR_HE, 182, "ResNet-20 as He et al.: 182 epochs"),
 ]
+
+
+def build_run(run, shape, classes):
+    """The model of one run: a registry name, or (label, builder) for a notebook's own network."""
+    from keras_cnns import models
+
+    if isinstance(run, str):
+        return models.build(run, input_shape=shape, classes=classes)
+    return run[1]()
+
+
+def run_label(run) -> str:
+    return run if isinstance(run, str) else run[0]
 
 
 def fmt_time(seconds: float) -> str:
@@ -56,17 +97,17 @@ def fmt_time(seconds: float) -> str:
 
 
 def table() -> str:
-    from keras_cnns import analysis, compare, models
+    from keras_cnns import analysis, compare
 
     rows = ["| notebook | models | setting | MACs per image (M) | training PFLOPs | "
             + " | ".join(ANCHORS) + " | 10x slower than NVIDIA |",
             "|---|---|---|---:|---:|" + "---:|" * (len(ANCHORS) + 1)]
-    for notebook, names, (shape, classes, n_images), epochs, note in RUNS:
-        names = names or list(compare.DEFAULT_MODELS)
-        macs = [analysis.count_macs(models.build(n, input_shape=shape, classes=classes)) for n in names]
+    for notebook, runs, (shape, classes, n_images), epochs, note in RUNS:
+        runs = runs or list(compare.DEFAULT_MODELS)
+        macs = [analysis.count_macs(build_run(run, shape, classes)) for run in runs]
         flops = sum(6.0 * m * n_images * epochs for m in macs)
         times = [fmt_time(flops / rate) for rate in ANCHORS.values()]
-        rows.append(f"| {notebook} | {', '.join(names)} | {note} | {' + '.join(f'{m / 1e6:.0f}' for m in macs)} | "
+        rows.append(f"| {notebook} | {', '.join(map(run_label, runs))} | {note} | {' + '.join(f'{m / 1e6:.0f}' for m in macs)} | "
                     f"{flops / 1e15:.2f} | " + " | ".join(times) + f" | {fmt_time(10 * flops / 58e12)} |")
     return "\n".join(rows) + "\n"
 

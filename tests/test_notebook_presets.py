@@ -50,3 +50,14 @@ def test_gpu_preset_is_the_estimated_run(number, monkeypatch):
 
 def test_the_estimates_cover_the_training_notebooks():
     assert sorted(RUNS) == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+
+
+def test_the_batch_norm_estimate_counts_the_notebooks_own_network():
+    """05 trains a CNN it defines itself; the estimate builds it from the notebook's own cell."""
+    from keras import layers
+
+    runs = next(runs for label, runs, *_ in gpu_estimates.RUNS if label.startswith("05"))
+    built = [gpu_estimates.build_run(run, (28, 28, 1), 10) for run in runs]
+    assert [sum(isinstance(l, layers.BatchNormalization) for l in m.layers) > 0 for m in built] == \
+        [False, False, True, True]   # two runs without BN, two with (the notebook's four runs)
+    assert all(m.input_shape == (None, 28, 28, 1) and m.output_shape == (None, 10) for m in built)
