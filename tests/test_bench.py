@@ -26,4 +26,11 @@ def test_quick_bench_writes_finite_positive_numbers(tmp_path, monkeypatch):
     ours = table[table["name"] == "resnet20"].iloc[0]
     assert ours["params"] == 269_722  # the Keras model at 32x32x3 matches the PyTorch one
     assert any(table["impl"] == "tf.data")
+    if bench._torch_available():  # PyTorch in both layouts; each rival's ratio is ours / theirs
+        nchw = table[table["name"] == "torch_resnet20"].iloc[0]
+        nhwc = table[table["name"] == "torch_resnet20 (channels_last)"].iloc[0]
+        assert nchw["params"] == nhwc["params"] == 269_722
+        assert ours["compared_with"] == "torch_resnet20"
+        assert ours["ratio"] == pytest.approx(ours["median_img_s"] / nchw["median_img_s"], abs=0.01)
+        assert nhwc["ratio"] == pytest.approx(ours["median_img_s"] / nhwc["median_img_s"], abs=0.01)
     assert (out.with_suffix(".md")).exists()

@@ -75,6 +75,19 @@ def test_result_metrics_and_summary(trained):
     assert result.device["device"] in ("CPU", "GPU") and result.wall_seconds > 0
 
 
+def test_report_states_the_result_and_what_produced_it(trained, mnist):
+    result, _ = trained
+    text = result.report(hardware="2 CPU cores (test)")
+    first, *rest = text.splitlines()
+    lo, hi = result.test_ci95
+    assert first == (f"test accuracy {result.test_accuracy:.1%} (95% Wilson interval {lo:.1%}-{hi:.1%}, "
+                     "n = 500 test images)")
+    steps = -(-int(len(mnist.y_train) * 0.9) // 64)   # one pass over the 90% kept for training, batch 64
+    assert f"2 epochs of {steps} steps, batch 64 ({2 * steps * 64:,} training images seen)" in text
+    assert "shipped sample;" in text and "sgd, peak learning rate 0.05" in text and "augmentation" in text
+    assert rest[-1] == "hardware: 2 CPU cores (test)" and "hardware" not in result.report()
+
+
 def test_best_checkpoint_reloads_safely(trained, mnist):
     """best.keras loads with safe_mode=True and is the best-validation epoch."""
     import keras

@@ -71,6 +71,32 @@ class TrainResult:
             parts.append(f"{self.dataset_name}{sample}")
         return ", ".join(parts)
 
+    def report(self, hardware: str | None = None) -> str:
+        """The notebooks' "Evaluate" block: the test accuracy with its interval, then what produced it.
+
+        ``hardware``: a line describing the machine (e.g. ``notebook.setup()["machine"]``).
+        """
+        lo, hi = self.test_ci95
+        c = self.config
+        steps, batch = c.get("steps_per_epoch"), c.get("batch_size")
+        run = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
+        if steps and batch:
+            run += (f" of {steps:,} steps, batch {batch} "
+                    f"({self.epochs * steps * batch:,} training images seen)")
+        details = [run]
+        if c.get("learning_rate") is not None:
+            details.append(f"{c.get('optimizer', '?')}, peak learning rate {c['learning_rate']:g}")
+        if "augment" in c:
+            details.append(f"augmentation {'on' if c['augment'] else 'off'}")
+        details.append(f"wall time {self.wall_seconds:.0f} s")
+        lines = [f"test accuracy {self.test_accuracy:.1%} (95% Wilson interval {lo:.1%}-{hi:.1%}, "
+                 f"n = {self.n_test:,} test images)",
+                 f"dataset: {self.dataset}",
+                 f"{'shipped sample' if self.is_sample else 'real dataset'}; " + ", ".join(details)]
+        if hardware:
+            lines.append(f"hardware: {hardware}")
+        return "\n".join(lines)
+
     def __str__(self) -> str:
         return self.summary()
 
