@@ -22,6 +22,8 @@ shared machine hits both alike; ratio = ours / theirs (median images/s).
   layout and in ``channels_last`` (NHWC, as its CPU performance guide recommends; ~1.3x faster on
   these hosts): the first rival is NCHW (our row's ratio, as in earlier runs), the second carries
   its own ratio (still ours / theirs).
+* The same ``resnet20`` on the **Keras torch backend** (``KERAS_BACKEND=torch``, its own subprocess)
+  against the same two PyTorch rivals, interleaved likewise (when torch is installed; not in ``--quick``).
 * XLA: our ``resnet20`` compiled with ``jit_compile=True`` vs ``False``.
 * The input pipeline (``make_pipelines(...).train`` iterated alone) against what resnet20
   consumes: ratio pipeline / model (> 1: the pipeline is not the bottleneck).
@@ -114,10 +116,15 @@ def _peak_rss_mb() -> float:
 
 
 def _device() -> str:
-    import tensorflow as tf
+    if os.environ.get("KERAS_BACKEND") == "torch":
+        import torch
 
-    gpus = tf.config.list_physical_devices("GPU")
-    return f"GPU x{len(gpus)}" if gpus else f"CPU ({os.cpu_count()} cores)"
+        gpus = torch.cuda.device_count()
+    else:
+        import tensorflow as tf
+
+        gpus = len(tf.config.list_physical_devices("GPU"))
+    return f"GPU x{gpus}" if gpus else f"CPU ({os.cpu_count()} cores)"
 
 
 def _keras_runner(spec, input_shape, batch, jit_compile=False):
@@ -245,6 +252,8 @@ def _run_job(job: dict, timeout: float = 1800) -> list[dict]:
     code = ("import json, sys; from keras_cnns.bench import _worker; "
             "print('@@' + json.dumps(_worker(json.loads(sys.argv[1]))))")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if job.get("backend"):  # a Keras backend other than the caller's, e.g. "torch"
+        env["KERAS_BACKEND"] = job["backend"]
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(job)], capture_output=True, text=True,
@@ -284,6 +293,15 @@ def plan(models=None, batch_size=None, windows=None, quick=False, pipeline_datas
                       "channels_last": True, "note": "PyTorch, option-A shortcuts, NHWC memory format"})
         jobs.append({"input": [32, 32, 3], "batch": cb, "warmup": warm, "windows": w, "steps": s,
                      "contestants": c})
+    if "resnet20" in cifar and not quick and _torch_available():
+        ours = next(j for j in jobs if j["contestants"][0]["name"] == "resnet20")
+        # The same keras_cnns model on the Keras torch backend, against the same two PyTorch rivals
+        # (its own process: a process has one Keras backend).
+        jobs.append({"input": [32, 32, 3], "batch": cb, "warmup": warm, "windows": w, "steps": s,
+                     "backend": "torch",
+                     "contestants": [{"name": "resnet20 (Keras, torch backend)", "impl": "keras_cnns/torch",
+                                      "spec": "resnet20", "note": "KERAS_BACKEND=torch"},
+                                     *[dict(c) for c in ours["contestants"][1:]]]})
     if "resnet20" in cifar and not quick:  # XLA compiles for ~10 s on a CPU: not in the quick smoke run
         jobs.append({"input": [32, 32, 3], "batch": cb, "warmup": warm, "windows": w, "steps": s,
                      "contestants": [{"name": "resnet20+xla", "impl": "keras_cnns", "spec": "resnet20",

@@ -34,3 +34,13 @@ def test_quick_bench_writes_finite_positive_numbers(tmp_path, monkeypatch):
         assert ours["ratio"] == pytest.approx(ours["median_img_s"] / nchw["median_img_s"], abs=0.01)
         assert nhwc["ratio"] == pytest.approx(ours["median_img_s"] / nhwc["median_img_s"], abs=0.01)
     assert (out.with_suffix(".md")).exists()
+
+
+def test_full_plan_measures_the_keras_torch_backend_against_pytorch(monkeypatch):
+    monkeypatch.setattr(bench, "_torch_available", lambda: True)
+    jobs = bench.plan(models=["resnet56", "resnet20"])
+    backend_jobs = [j for j in jobs if j.get("backend") == "torch"]
+    assert len(backend_jobs) == 1
+    names = [c["name"] for c in backend_jobs[0]["contestants"]]
+    assert names == ["resnet20 (Keras, torch backend)", "torch_resnet20", "torch_resnet20 (channels_last)"]
+    assert not any(j.get("backend") for j in bench.plan(quick=True))   # the quick smoke run stays short
