@@ -200,6 +200,19 @@ def test_layers_are_named_after_their_place():
     assert grouped.groups == 32 and grouped.filters == 128
 
 
+@pytest.mark.parametrize("name,order", [
+    # torchvision alexnet.classifier: Dropout, Linear, ReLU, Dropout, Linear, ReLU, Linear
+    ("alexnet", ["flatten", "fc1_dropout", "fc1", "fc2_dropout", "fc2", "predictions_dense", "predictions"]),
+    # torchvision vgg.classifier: Linear, ReLU, Dropout, Linear, ReLU, Dropout, Linear
+    ("vgg11", ["flatten", "fc1", "fc1_dropout", "fc2", "fc2_dropout", "predictions_dense", "predictions"]),
+    ("vgg16_bn", ["flatten", "fc1", "fc1_dropout", "fc2", "fc2_dropout", "predictions_dense", "predictions"]),
+])
+def test_fc_head_places_dropout_as_torchvision(name, order):
+    model = models.build(name, input_shape=(32, 32, 3), classes=10)
+    names = [layer.name for layer in model.layers]
+    assert names[names.index("flatten"):] == order
+
+
 SMALL = ["alexnet", "vgg11", "vgg16_bn", "nin", "googlenet", "resnet18", "resnet20",
          "plain20", "densenet121", "densenet_bc_100_12", "resnext50_32x4d"]
 

@@ -141,14 +141,21 @@ def classifier(x, classes, classifier_activation, name="predictions"):
     return layers.Activation(classifier_activation, dtype="float32", name=name)(x)
 
 
-def fc_head(x, include_top, pooling, classes, classifier_activation, units, dropout):
-    """AlexNet/VGG head: Flatten, two Dense(units)+ReLU+Dropout, classifier."""
+def fc_head(x, include_top, pooling, classes, classifier_activation, units, dropout, dropout_after=False):
+    """AlexNet/VGG head: Flatten, two Dense(units)+ReLU with Dropout, classifier.
+
+    As torchvision: AlexNet drops out *before* each hidden FC layer (``dropout_after=False``:
+    Dropout, Linear, ReLU, Dropout, Linear, ReLU, Linear); VGG *after* each
+    (``dropout_after=True``: Linear, ReLU, Dropout, Linear, ReLU, Dropout, Linear).
+    """
     if not include_top:
         return head(x, False, pooling, classes, classifier_activation)
     check_positive_int(units, "fc_units")
     x = layers.Flatten(name="flatten")(x)
     for i in (1, 2):
-        if dropout:
+        if dropout and not dropout_after:
             x = layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
         x = layers.Dense(units, activation="relu", name=f"fc{i}")(x)
+        if dropout and dropout_after:
+            x = layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
     return classifier(x, classes, classifier_activation)

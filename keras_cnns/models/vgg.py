@@ -1,7 +1,7 @@
 """VGG-11/13/16/19 with and without BatchNorm (Simonyan & Zisserman, 2014; torchvision).
 
 Five stages of 3x3 convolutions, each closed by 2x2 max pooling, then the
-AlexNet-style head (4096-4096-classes). Configurations A, B, D, E of the paper.
+FC head (4096-4096-classes, dropout after each hidden layer as in torchvision). Configurations A, B, D, E of the paper.
 
 Small inputs (under 64 px, automatically): the pools use "same" padding so a
 28x28 image survives five halvings (28-14-7-4-2-1), and the hidden FC layers
@@ -32,7 +32,7 @@ def vgg(depth, input_shape=None, classes=1000, include_top=True, pooling=None,
         x = vgg_block(x, n, f, batch_norm=batch_norm,
                       pool_padding="same" if small else "valid", name=f"block{stage}")
     units = fc_units or (512 if small else 4096)
-    x = fc_head(x, include_top, pooling, classes, classifier_activation, units, dropout)
+    x = fc_head(x, include_top, pooling, classes, classifier_activation, units, dropout, dropout_after=True)
     return keras.Model(inputs, x, name=name)
 
 
@@ -40,7 +40,8 @@ def vgg(depth, input_shape=None, classes=1000, include_top=True, pooling=None,
 # :func:`vgg`. Parameter counts at 224x224x3, 1000 classes: torchvision's table.
 _ARGS = """
         fc_units: width of the two hidden FC layers (default 4096; 512 for small inputs).
-        dropout: dropout rate before each hidden FC layer (0.5 in the paper; 0 disables)."""
+        dropout: dropout rate after each hidden FC layer (0.5 in the paper; placed as torchvision and the
+            released Caffe models place it, after fc6 and fc7; 0 disables)."""
 
 
 @register("vgg11", args_doc=_ARGS)
