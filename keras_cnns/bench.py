@@ -57,8 +57,12 @@ COLUMNS = ["name", "impl", "model", "input", "batch", "device", "params", "macs"
 # ----------------------------------------------------------------------------- torch
 
 
-def torch_resnet20(num_classes: int = 10, in_channels: int = 3):
-    """Plain PyTorch ResNet-20 for CIFAR with option-A (zero-padding) shortcuts: 269,722 parameters."""
+def torch_resnet20(num_classes: int = 10, in_channels: int = 3, batchnorm: bool = True, shortcuts: bool = True):
+    """Plain PyTorch ResNet-20 for CIFAR with option-A (zero-padding) shortcuts: 269,722 parameters.
+
+    ``batchnorm=False`` puts identities where the BatchNorm layers were, ``shortcuts=False`` drops
+    the shortcuts (plain-20): variants for measuring what each part costs.
+    """
     import torch
     from torch import nn
     import torch.nn.functional as F
@@ -67,14 +71,16 @@ def torch_resnet20(num_classes: int = 10, in_channels: int = 3):
         def __init__(self, cin, cout, stride):
             super().__init__()
             self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout)
+            self.bn1 = nn.BatchNorm2d(cout) if batchnorm else nn.Identity()
             self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout)
+            self.bn2 = nn.BatchNorm2d(cout) if batchnorm else nn.Identity()
             self.stride, self.pad = stride, cout - cin
 
         def forward(self, x):
             out = F.relu(self.bn1(self.conv1(x)))
             out = self.bn2(self.conv2(out))
+            if not shortcuts:
+                return F.relu(out)
             shortcut = x
             if self.stride != 1 or self.pad:
                 shortcut = x[:, :, ::self.stride, ::self.stride]
@@ -85,7 +91,7 @@ def torch_resnet20(num_classes: int = 10, in_channels: int = 3):
         def __init__(self):
             super().__init__()
             self.conv = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
-            self.bn = nn.BatchNorm2d(16)
+            self.bn = nn.BatchNorm2d(16) if batchnorm else nn.Identity()
             blocks, cin = [], 16
             for cout, stride in ((16, 1), (32, 2), (64, 2)):
                 for i in range(3):
@@ -127,8 +133,11 @@ def _device() -> str:
     return f"GPU x{gpus}" if gpus else f"CPU ({os.cpu_count()} cores)"
 
 
-def _keras_runner(spec, input_shape, batch, jit_compile=False):
-    """A closure doing one training step of a Keras model, plus (params, macs)."""
+def _keras_runner(spec, input_shape, batch, jit_compile=False, batchnorm=True):
+    """A closure doing one training step of a Keras model, plus (params, macs).
+
+    ``batchnorm=False``: the model cloned with an identity in place of each BatchNormalization layer.
+    """
     import keras
     import numpy as np
 
@@ -139,6 +148,14 @@ def _keras_runner(spec, input_shape, batch, jit_compile=False):
         model = fn(weights=None, input_shape=tuple(input_shape), classes=10)
     else:
         model = models.build(spec, input_shape=tuple(input_shape), classes=10)
+    if not batchnorm:
+        class NoBatchNorm(keras.layers.Layer):  # takes BatchNormalization's call arguments, returns x
+            def call(self, inputs, training=None, mask=None):
+                return inputs
+
+        model = keras.models.clone_model(model, clone_function=lambda layer: (
+            NoBatchNorm(name=layer.name) if isinstance(layer, keras.layers.BatchNormalization)
+            else layer.__class__.from_config(layer.get_config())))
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
                   loss=keras.losses.SparseCategoricalCrossentropy(), jit_compile=jit_compile)
     rng = np.random.default_rng(0)
@@ -151,7 +168,7 @@ def _keras_runner(spec, input_shape, batch, jit_compile=False):
     return step, analysis.count_params(model), analysis.count_macs(model)
 
 
-def _torch_runner(input_shape, batch, channels_last=False):
+def _torch_runner(input_shape, batch, channels_last=False, batchnorm=True, shortcuts=True):
     """One PyTorch training step; ``channels_last``: model and batch in NHWC memory format (PyTorch's CPU
     performance guide recommends it; the default NCHW is ~1.3x slower on these hosts)."""
     import numpy as np
@@ -159,7 +176,7 @@ def _torch_runner(input_shape, batch, channels_last=False):
 
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
-    model = torch_resnet20(10, input_shape[-1])
+    model = torch_resnet20(10, input_shape[-1], batchnorm=batchnorm, shortcuts=shortcuts)
     x = torch.from_numpy(np.random.default_rng(0).standard_normal((batch, input_shape[2], *input_shape[:2]))
                          .astype("float32"))
     y = torch.from_numpy(np.random.default_rng(1).integers(0, 10, batch))
@@ -357,13 +374,31 @@ def machine_line() -> str:
     import keras
     import tensorflow as tf
 
-    line = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+    line = (f"{platform.processor() or platform.machine()}, {cpu_name()}, {os.cpu_count()} cores, "
             f"{_device_name()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
     if _torch_available():
         import torch
 
         line += f", PyTorch {torch.__version__}"
     return line
+
+
+def cpu_name(cpuinfo="/proc/cpuinfo") -> str:
+    """The CPU model and its widest vector extension (from /proc/cpuinfo on Linux).
+
+    Hosts of the same kind differ in it (an AMD EPYC with AVX-512 or one with AVX2 only), and
+    oneDNN, which TensorFlow's CPU convolutions use, picks its kernels by it: a ratio measured on
+    one is not the ratio on the other.
+    """
+    try:
+        info = Path(cpuinfo).read_text()
+    except OSError:
+        return platform.processor() or "CPU"
+    model = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), "CPU")
+    flags = set(next((l.split(":", 1)[1].split() for l in info.splitlines() if l.startswith("flags")), []))
+    isa = ("AVX-512" + (" + BF16" if "avx512_bf16" in flags else "") if "avx512f" in flags
+           else "AVX2, no AVX-512" if "avx2" in flags else "no AVX2")
+    return f"{model} ({isa})"
 
 
 def _device_name() -> str:

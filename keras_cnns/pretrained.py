@@ -293,11 +293,14 @@ def _check_request(model, input_shape, classes, source: str) -> None:
                            "(leave it out, or fine-tune a new head)")
 
 
-def evaluate(model, x, y, batch_size: int = 250) -> dict:
+def evaluate(model, x, y, batch_size: int = 250, flip: bool = False) -> dict:
     """Accuracy of ``model`` on raw uint8 images ``x`` with labels ``y``, with its Wilson 95% interval.
 
-    Returns ``{"accuracy", "ci95": (low, high), "n"}``; the images go through the model as they are
-    (no normalisation outside the model).
+    Returns ``{"accuracy", "ci95": (low, high), "n", "flip"}``; the images go through the model as
+    they are (no normalisation outside the model). ``flip=True`` is test-time augmentation: the
+    class probabilities of each image and of its left-right mirror image are averaged (right for
+    models trained with random flips, such as the CIFAR ones; report it as such, apart from the
+    plain accuracy).
     """
     import numpy as np
 
@@ -306,8 +309,14 @@ def evaluate(model, x, y, batch_size: int = 250) -> dict:
     x, y = np.asarray(x), np.asarray(y).reshape(-1)
     if len(x) != len(y) or len(y) == 0:
         raise ValueError(f"x and y must hold the same positive number of examples; got {len(x)} and {len(y)}")
-    predicted = np.concatenate([
-        np.argmax(np.asarray(model(x[i:i + batch_size], training=False)), axis=-1)
-        for i in range(0, len(x), batch_size)])
+    if x.ndim != 4:
+        raise ValueError(f"x must be a batch of images (N, height, width, channels); got shape {x.shape}")
+
+    def probabilities(batch):
+        p = np.asarray(model(batch, training=False))
+        return (p + np.asarray(model(batch[:, :, ::-1], training=False))) / 2 if flip else p
+
+    predicted = np.concatenate([np.argmax(probabilities(x[i:i + batch_size]), axis=-1)
+                                for i in range(0, len(x), batch_size)])
     accuracy = float(np.mean(predicted == y))
-    return {"accuracy": accuracy, "ci95": accuracy_ci95(accuracy, len(y)), "n": int(len(y))}
+    return {"accuracy": accuracy, "ci95": accuracy_ci95(accuracy, len(y)), "n": int(len(y)), "flip": bool(flip)}

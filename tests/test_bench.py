@@ -44,3 +44,35 @@ def test_full_plan_measures_the_keras_torch_backend_against_pytorch(monkeypatch)
     names = [c["name"] for c in backend_jobs[0]["contestants"]]
     assert names == ["resnet20 (Keras, torch backend)", "torch_resnet20", "torch_resnet20 (channels_last)"]
     assert not any(j.get("backend") for j in bench.plan(quick=True))   # the quick smoke run stays short
+
+
+@pytest.mark.parametrize("flags, isa", [("fpu avx avx2 fma", "AVX2, no AVX-512"),
+                                         ("avx2 avx512f avx512bw", "AVX-512"),
+                                         ("avx2 avx512f avx512_bf16", "AVX-512 + BF16"),
+                                         ("sse4_2", "no AVX2")])
+def test_machine_line_names_the_vector_extension_oneDNN_picks_its_kernels_by(tmp_path, flags, isa):
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: {flags}\n\n"
+                    f"processor\t: 1\nmodel name\t: AMD EPYC 9R14\nflags\t\t: {flags}\n")
+    assert bench.cpu_name(info) == f"AMD EPYC 9R14 ({isa})"
+    assert bench.cpu_name(tmp_path / "missing")  # no /proc (macOS, Windows): still a name
+
+
+def test_part_variants_for_the_cost_check_match_across_frameworks():
+    pytest.importorskip("torch")
+    import keras
+
+    from keras_cnns import models
+
+    # He et al. 2015, Table 6: ResNet-20 0.27M parameters. Without BatchNorm it loses 2 x 16+32+64
+    # channels' (gamma, beta) per conv: 19 convs = 1 stem (16) + 6 x 16 + 6 x 32 + 6 x 64 channels.
+    bn_params = 2 * (16 + 6 * 16 + 6 * 32 + 6 * 64)
+    assert bench.torch_param_count(bench.torch_resnet20(batchnorm=False)) == 269_722 - bn_params
+    assert bench.torch_param_count(bench.torch_resnet20(shortcuts=False)) == 269_722  # option A adds none
+    plain = models.build("plain20", input_shape=(32, 32, 3), classes=10)
+    assert plain.count_params() - sum(int(v.numpy().size) for l in plain.layers
+                                      if isinstance(l, keras.layers.BatchNormalization)
+                                      for v in l.non_trainable_weights) == 269_722
+    step, params, _ = bench._keras_runner("resnet20", (32, 32, 3), 4, batchnorm=False)
+    step()  # trains
+    assert params == 269_722 - bn_params

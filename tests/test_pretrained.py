@@ -115,6 +115,25 @@ def test_shipped_weights_reload_and_agree_with_their_card_on_the_test_sample(mod
     assert result["accuracy"] > 2.0 / card["classes"]  # well above chance
 
 
+def test_flip_averaging_is_the_mean_of_the_image_and_its_mirror_image():
+    import numpy as np
+
+    from keras_cnns import data
+
+    model = pretrained.load("resnet20", "cifar10")
+    ds = data.load("cifar10", sample=True)
+    x, y = ds.x_test[:64], ds.y_test[:64]
+    plain, tta = pretrained.evaluate(model, x, y, batch_size=24), pretrained.evaluate(model, x, y, batch_size=24, flip=True)
+    assert not plain["flip"] and tta["flip"] and tta["n"] == 64
+    # By hand: average the softmax of each image and of its left-right mirror (axis 2 is the width).
+    by_hand = (np.asarray(model.predict(x, verbose=0)) + np.asarray(model.predict(x[:, :, ::-1], verbose=0))) / 2
+    assert tta["accuracy"] == pytest.approx(float(np.mean(by_hand.argmax(-1) == y)))
+    mirrored = pretrained.evaluate(model, x[:, :, ::-1], y, flip=True)  # the pair is the same either way
+    assert mirrored["accuracy"] == pytest.approx(tta["accuracy"])
+    with pytest.raises(ValueError, match="batch of images"):
+        pretrained.evaluate(model, x[0], y[:32])
+
+
 # -------------------------------------------------------------------- loading errors
 
 
