@@ -63,9 +63,10 @@ RUNS = [
     ("02 VGG", ["vgg11"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
     ("03 NiN", ["nin"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
     ("04 GoogLeNet", ["googlenet"], FMNIST, 30, "30 epochs of full Fashion-MNIST"),
-    ("05 BatchNorm", [("small CNN", _bn_cnn(False)), ("small CNN", _bn_cnn(False)),
-                      ("small CNN + BN", _bn_cnn(True)), ("small CNN + BN", _bn_cnn(True))], FMNIST, 30,
-     "30 epochs of full Fashion-MNIST; four runs (the notebook's own CNN without BN at two learning rates, with BN at two momenta)"),
+    ("05 BatchNorm", [("small CNN", _bn_cnn(False))] * 2 + [("small CNN + BN", _bn_cnn(True))] * 2
+     + [("small CNN", _bn_cnn(False))] * 3 + [("small CNN + BN", _bn_cnn(True))] * 3, FMNIST, 30,
+     "30 epochs of full Fashion-MNIST; ten runs (the notebook's own CNN without BN at two learning rates, with BN "
+     "at two momenta; without BN with and without warm-up, with BN with and without label smoothing, second seeds)"),
     ("06 ResNet", ["plain20", "plain56", "resnet20", "resnet56"], CIFAR_HE, 182,
      "He et al.: 64k iterations x 128 on 45k images = 182 epochs"),
     ("07 DenseNet", ["densenet_bc_100_12"], CIFAR, 300, "Huang et al.: 300 epochs"),

@@ -82,8 +82,10 @@ def test_report_states_the_result_and_what_produced_it(trained, mnist):
     lo, hi = result.test_ci95
     assert first == (f"test accuracy {result.test_accuracy:.1%} (95% Wilson interval {lo:.1%}-{hi:.1%}, "
                      "n = 500 test images)")
-    steps = -(-int(len(mnist.y_train) * 0.9) // 64)   # one pass over the 90% kept for training, batch 64
-    assert f"2 epochs of {steps} steps, batch 64 ({2 * steps * 64:,} training images seen)" in text
+    n_train = data.make_pipelines(mnist, 64, fast=False).n_train   # the 90% kept for training
+    steps = -(-n_train // 64)                                        # one pass, batch 64: the last batch partial
+    assert n_train < steps * 64
+    assert f"2 epochs of {steps} steps, batch 64 ({2 * n_train:,} training images seen)" in text
     assert "shipped sample;" in text and "sgd, peak learning rate 0.05" in text and "augmentation" in text
     assert rest[-1] == "hardware: 2 CPU cores (test)" and "hardware" not in result.report()
 

@@ -81,11 +81,15 @@ class TrainResult:
         steps, batch = c.get("steps_per_epoch"), c.get("batch_size")
         run = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
         if steps and batch:
-            run += (f" of {steps:,} steps, batch {batch} "
-                    f"({self.epochs * steps * batch:,} training images seen)")
+            # the last batch of a pass can be partial: images_per_epoch (from train) counts it as it is
+            per_epoch = c.get("images_per_epoch") or steps * batch
+            run += f" of {steps:,} steps, batch {batch} ({self.epochs * per_epoch:,} training images seen)"
         details = [run]
-        if c.get("learning_rate") is not None:
-            details.append(f"{c.get('optimizer', '?')}, peak learning rate {c['learning_rate']:g}")
+        rate = c.get("learning_rate")
+        if isinstance(rate, (int, float)):
+            details.append(f"{c.get('optimizer', '?')}, peak learning rate {rate:g}")
+        elif rate is not None:  # a Keras schedule, recorded by its class name
+            details.append(f"{c.get('optimizer', '?')}, learning-rate schedule {rate}")
         if "augment" in c:
             details.append(f"augmentation {'on' if c['augment'] else 'off'}")
         details.append(f"wall time {self.wall_seconds:.0f} s")
