@@ -153,9 +153,7 @@ def _keras_runner(spec, input_shape, batch, jit_compile=False, batchnorm=True):
             def call(self, inputs, training=None, mask=None):
                 return inputs
 
-        model = keras.models.clone_model(model, clone_function=lambda layer: (
-            NoBatchNorm(name=layer.name) if isinstance(layer, keras.layers.BatchNormalization)
-            else layer.__class__.from_config(layer.get_config())))
+        model = swap_batchnorm(model, lambda layer: NoBatchNorm(name=layer.name))
     model.compile(optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
                   loss=keras.losses.SparseCategoricalCrossentropy(), jit_compile=jit_compile)
     rng = np.random.default_rng(0)
@@ -166,6 +164,15 @@ def _keras_runner(spec, input_shape, batch, jit_compile=False, batchnorm=True):
         model.train_on_batch(x, y)
 
     return step, analysis.count_params(model), analysis.count_macs(model)
+
+
+def swap_batchnorm(model, make):
+    """A fresh copy of ``model`` with ``make(layer)`` in place of each BatchNormalization layer."""
+    import keras
+
+    return keras.models.clone_model(model, clone_function=lambda layer: (
+        make(layer) if isinstance(layer, keras.layers.BatchNormalization)
+        else layer.__class__.from_config(layer.get_config())))
 
 
 def _torch_runner(input_shape, batch, channels_last=False, batchnorm=True, shortcuts=True):

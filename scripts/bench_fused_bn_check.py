@@ -49,9 +49,7 @@ def build(fused):
     model = models.build("resnet20", input_shape=(32, 32, 3), classes=10)
     if not fused:
         return model
-    return keras.models.clone_model(model, clone_function=lambda layer: (
-        FusedBatchNormalization.from_config(layer.get_config())
-        if isinstance(layer, keras.layers.BatchNormalization) else layer.__class__.from_config(layer.get_config())))
+    return bench.swap_batchnorm(model, lambda layer: FusedBatchNormalization.from_config(layer.get_config()))
 
 
 def main() -> int:
