@@ -56,6 +56,14 @@ def _bn_cnn(batch_norm):
     return lambda: notebook_function("05_batch_norm.ipynb", "small_cnn")(batch_norm, "with_bn" if batch_norm else "plain")
 
 
+def _cifar_resnext(cardinality, width):
+    """08's pair: ResNeXt-29 (C x d) of its gpu preset, built by the notebook's builder."""
+    def build():
+        from keras_cnns import models
+        return models.cifar_resnext(29, cardinality, width, input_shape=(32, 32, 3), classes=10)
+    return f"resnext29_{cardinality}x{width}d", build
+
+
 # notebook -> (the training runs, dataset, epochs, where the epochs come from). A run is a registry name
 # or (label, zero-argument builder) for a network the notebook defines itself; one entry per run.
 RUNS = [
@@ -70,7 +78,8 @@ RUNS = [
     ("06 ResNet", ["plain20", "plain56", "resnet20", "resnet56"], CIFAR_HE, 182,
      "He et al.: 64k iterations x 128 on 45k images = 182 epochs"),
     ("07 DenseNet", ["densenet_bc_100_12"], CIFAR, 300, "Huang et al.: 300 epochs"),
-    ("08 ResNeXt", ["resnext29_8x64d", "resnet20"], CIFAR, 300, "Xie et al.: 300 epochs; ResNet-20 beside it"),
+    ("08 ResNeXt", [_cifar_resnext(8, 64), _cifar_resnext(1, 220)] * 2, CIFAR, 300,
+     "Xie et al.: 300 epochs; ResNeXt-29 (8x64d) and the ResNet of equal cost (1x220d), two seeds each"),
     ("09 comparison", None, FMNIST, 30, "every family, 30 epochs of full Fashion-MNIST"),
     ("10 what CNNs learn", ["resnet20"], CIFAR_HE, 182, "ResNet-20 as He et al.: 182 epochs"),
 ]

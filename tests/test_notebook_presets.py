@@ -63,3 +63,12 @@ def test_the_batch_norm_estimate_counts_the_notebooks_own_network():
     assert [sum(isinstance(l, layers.BatchNormalization) for l in m.layers) > 0 for m in built] == \
         [False, False, True, True, False, False, False, True, True, True]
     assert all(m.input_shape == (None, 28, 28, 1) and m.output_shape == (None, 10) for m in built)
+
+
+def test_the_resnext_estimate_is_the_gpu_presets_equal_cost_pair(monkeypatch):
+    """08 trains its ResNeXt and the ResNet of equal cost (C = 1) once per seed; the estimate counts that."""
+    gpu = parameters("08", monkeypatch, preset="gpu")
+    runs = next(runs for label, runs, *_ in gpu_estimates.RUNS if label.startswith("08"))
+    pair = [f"resnext{gpu['DEPTH']}_{gpu['CARDINALITY']}x{gpu['WIDTH']}d",
+            f"resnext{gpu['DEPTH']}_1x{gpu['RESNET_WIDTH']}d"]
+    assert [gpu_estimates.run_label(run) for run in runs] == pair * len(gpu["SEEDS"])
