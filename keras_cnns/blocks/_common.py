@@ -29,10 +29,10 @@ class GroupedConv2D(layers.Conv2D):
     ``keras.layers.Conv2D(..., groups=G)`` (it *is* a ``Conv2D``); only the
     computation differs. With ``split=True`` the input channels and the kernel
     are cut into G slices, each slice is convolved on its own and the results are
-    concatenated -- form (b) of ResNeXt's Fig. 3 (Xie et al., 2017). TensorFlow's
-    CPU kernels compute the *gradient* of a fused grouped convolution about two
-    orders of magnitude slower than this split form (measured in notebook 08: 948 ms
-    against 8 ms per step of one 32-group 3x3 conv), which makes ResNeXt untrainable on a CPU;
+    concatenated -- the 3x3 step of form (b) of ResNeXt's Fig. 3 (Xie et al., 2017).
+    TensorFlow's CPU kernels compute the *gradient* of a fused grouped convolution
+    about 60-120x slower than this split form (notebook 08 measures one 32-group
+    3x3 conv; the README lists the runs), which makes ResNeXt untrainable on a CPU;
     on a GPU (cuDNN) or the JAX/PyTorch backends the fused kernel is the right one.
 
     Args:
