@@ -50,3 +50,29 @@ def macs_table(model):
              "params": int(sum(np.prod(w.shape) for w in l.trainable_weights))}
             for l in model.layers if isinstance(l, (layers.Conv2D, layers.Dense))]
     return pd.DataFrame(rows)
+
+
+def _stage(name):
+    return name.split("_")[0]
+
+
+def stage_table(model, stage=_stage, output=None):
+    """Per stage: conv/dense ``layers``, their ``params`` and ``macs``, and the stage's ``output`` shape.
+
+    Layers are grouped by ``stage(layer_name)`` (default: the name's first ``_``-separated part, as
+    in ``conv2_block1_1_conv`` -> ``conv2``), in model order. ``output(stage)`` names the layer whose
+    output ends the stage (e.g. a pooling or concatenation after the last convolution); when it is
+    ``None`` or returns ``None``, the stage's last conv/dense layer is taken. Shapes read ``HxWxC``.
+
+    >>> from keras_cnns import models, analysis
+    >>> table = analysis.stage_table(models.build("resnet20"))   # CIFAR input, 32x32x3
+    >>> print(table.loc["conv4", "layers"], table.loc["conv4", "output"])
+    6 8x8x64
+    """
+    costs = macs_table(model)
+    costs["stage"] = costs["layer"].map(stage)
+    table = costs.groupby("stage", sort=False).agg(layers=("layer", "size"), params=("params", "sum"),
+                                                   macs=("macs", "sum"), last=("layer", "last"))
+    ends = [(output(s) if output else None) or last for s, last in zip(table.index, table.pop("last"))]
+    table["output"] = ["x".join(map(str, model.get_layer(name).output.shape[1:])) for name in ends]
+    return table

@@ -8,16 +8,21 @@ saved). While it runs, the resident memory (RSS) of its kernel process is sample
 0.5 s; the CSV gets one row per notebook: wall seconds, peak kernel RSS (MB), setting.
 ``--watch`` samples every ipykernel started by an ``nbconvert`` process on this machine
 (whoever started it) until interrupted, and records the same columns.
+``--cell-memory FILE`` also appends, per code cell, its seconds, the peak RSS while it ran and
+the RSS when it ended (the cells' execution timestamps, which nbconvert stores in the notebook,
+matched against the samples): where a notebook's memory goes, cell by cell.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -68,15 +73,44 @@ def setting() -> str:
     return "fast" if os.environ.get("KERAS_CNNS_FAST", "0") not in ("", "0") else "full"
 
 
-def run(notebook: Path, csv_path: Path | None, timeout: int) -> int:
+def _cell_memory(notebook: Path, samples: list[tuple[float, float]], csv_path: Path) -> None:
+    """Append one row per executed code cell: seconds, peak RSS while it ran, RSS at its end."""
+    cells = json.loads(notebook.read_text())["cells"]
+    rows = []
+    for index, cell in enumerate(cells):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if cell["cell_type"] != "code" or "iopub.execute_input" not in stamps:
+            continue
+        start, end = (datetime.fromisoformat(stamps[k].replace("Z", "+00:00")).timestamp()
+                      for k in ("iopub.execute_input", "shell.execute_reply"))
+        during = [rss for t, rss in samples if start - 0.5 <= t <= end + 0.5]
+        after = [rss for t, rss in samples if t <= end]   # the last sample before the cell ended
+        source = "".join(cell["source"]).strip().splitlines()
+        rows.append({"notebook": notebook.name, "cell": index, "seconds": round(end - start, 1),
+                     "peak_rss_mb": round(max(during, default=float("nan"))),
+                     "rss_at_end_mb": round(after[-1]) if after else "",
+                     "first_line": (source[0][:60] if source else "")})
+    new = not csv_path.exists()
+    with csv_path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]) if rows else ["notebook"])
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+
+
+def run(notebook: Path, csv_path: Path | None, timeout: int, cell_memory: Path | None = None) -> int:
     cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
            f"--ExecutePreprocessor.timeout={timeout}", notebook.name]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=notebook.parent)
-    parent, peak = psutil.Process(proc.pid), 0.0
+    parent, peak, samples = psutil.Process(proc.pid), 0.0, []
     while proc.poll() is None:
-        peak = max(peak, _rss_mb(_kernels(parent)))
+        rss = _rss_mb(_kernels(parent))
+        peak = max(peak, rss)
+        samples.append((time.time(), rss))
         time.sleep(0.5)
+    if cell_memory is not None and proc.returncode == 0:
+        _cell_memory(notebook, samples, cell_memory)
     _append(csv_path, {"notebook": notebook.name, "setting": setting(),
                        "wall_seconds": round(time.perf_counter() - start, 1),
                        "peak_kernel_rss_mb": round(peak), "exit_code": proc.returncode,
@@ -124,13 +158,15 @@ def main(argv=None) -> int:
     parser.add_argument("--csv", type=Path, default=None, help="append one row per notebook")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds per cell")
     parser.add_argument("--watch", action="store_true", help="measure nbconvert runs started elsewhere")
+    parser.add_argument("--cell-memory", type=Path, default=None,
+                        help="append per-cell seconds and memory (peak while running, at the end)")
     args = parser.parse_args(argv)
     if args.watch:
         watch(args.csv)
         return 0
     if not args.notebooks:
         parser.error("give notebooks to run, or --watch")
-    codes = [run(nb.resolve(), args.csv, args.timeout) for nb in args.notebooks]
+    codes = [run(nb.resolve(), args.csv, args.timeout, args.cell_memory) for nb in args.notebooks]
     return max(codes, default=0)
 
 

@@ -92,6 +92,25 @@ def test_macs_references_are_imagenet_models():
     assert set(TV_GFLOPS) <= set(IMAGENET_PARAMS)
 
 
+def test_stage_table_follows_the_papers_stages():
+    # He et al. (2016), Sec. 4.2: 6n+2 = 20 weight layers for n = 3; feature maps 32, 16, 8 with
+    # 16, 32, 64 filters; the first 3x3 conv, 3 stages of 2n convs, then the fully-connected layer.
+    model = built("resnet20")
+    table = analysis.stage_table(model)
+    assert list(table.index) == ["conv1", "conv2", "conv3", "conv4", "predictions"]
+    assert table["layers"].tolist() == [1, 6, 6, 6, 1]
+    assert table["output"].tolist() == ["32x32x16", "32x32x16", "16x16x32", "8x8x64", "10"]
+    assert table["macs"].sum() == analysis.count_macs(model)
+    bn_params = sum(int(np.prod(w.shape)) for l in model.layers if isinstance(l, keras.layers.BatchNormalization)
+                    for w in l.trainable_weights)
+    assert table["params"].sum() + bn_params == analysis.count_params(model)
+    # An inception stage ends at its concatenation (Szegedy et al. 2015, Table 1: 3a outputs 28x28x256).
+    googlenet = built("googlenet")
+    inception = analysis.stage_table(googlenet, output=lambda s: f"{s}_concat" if s.startswith("inception") else None)
+    assert inception.loc["inception3a", "output"] == "28x28x256"
+    assert analysis.stage_table(googlenet).loc["inception3a", "output"] != "28x28x256"   # the last conv alone
+
+
 @pytest.mark.parametrize("name", sorted(CIFAR_PARAMS))
 def test_cifar_params_match_papers(name):
     model = built(name)

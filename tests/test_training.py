@@ -90,6 +90,21 @@ def test_report_states_the_result_and_what_produced_it(trained, mnist):
     assert rest[-1] == "hardware: 2 CPU cores (test)" and "hardware" not in result.report()
 
 
+def test_images_seen_counts_what_the_repeated_pipeline_yields(trained, mnist):
+    """Quarter-pass epochs read on through the repeated data and cross the partial last batch of a pass."""
+    import dataclasses
+
+    pipes = data.make_pipelines(mnist, 64, fast=False)
+    per_pass = -(-pipes.n_train // 64)
+    steps = per_pass // 4 + 1                 # an epoch a little over a quarter pass: epoch 4 crosses a pass
+    counted = sum(int(x.shape[0]) for x, _ in pipes.train.repeat().take(4 * steps))
+    assert counted < 4 * steps * 64           # the partial batch was read
+    assert training.images_seen(4 * steps, 64, pipes.n_train) == counted
+    result = dataclasses.replace(trained[0], metrics=trained[0].metrics.iloc[[0, 1, 1, 1]],
+                                 config={**trained[0].config, "steps_per_epoch": steps})
+    assert f"4 epochs of {steps} steps, batch 64 ({counted:,} training images seen)" in result.report()
+
+
 def test_best_checkpoint_reloads_safely(trained, mnist):
     """best.keras loads with safe_mode=True and is the best-validation epoch."""
     import keras

@@ -85,11 +85,11 @@ from .distribute import STRATEGIES, configure_cpu_replicas, get_strategy
 from .loop import add_normalization, has_normalization, train
 from .optim import default_learning_rate, make_optimizer
 from .recipe import recipe
-from .result import TrainResult, accuracy_ci95
+from .result import TrainResult, accuracy_ci95, images_seen
 
 __all__ = [
     "DEFAULT_LEARNING_RATE", "DEFAULT_WEIGHT_DECAY", "FAST_MAX_STEPS", "FAST_MAX_TEST_IMAGES", "FAST_MAX_VAL_STEPS",
-    "OPTIMIZERS", "REFERENCE_BATCH_SIZE", "STRATEGIES", "EpochTimer", "TrainConfig", "TrainResult", "accuracy_ci95",
+    "OPTIMIZERS", "REFERENCE_BATCH_SIZE", "STRATEGIES", "EpochTimer", "TrainConfig", "TrainResult", "accuracy_ci95", "images_seen",
     "add_normalization", "configure_cpu_replicas", "configure_device", "default_learning_rate", "get_strategy",
     "has_normalization", "make_optimizer", "recipe", "set_bn_momentum", "set_seed", "train",
 ]

@@ -240,7 +240,7 @@ def train(model, data, epochs: int | None = None, *, config: TrainConfig | None 
     resolved = config.to_dict()
     resolved.update(
         batch_size=pipelines.batch_size, steps_per_epoch=prepared.steps_per_epoch,
-        images_per_epoch=prepared.images_per_epoch,
+        images_per_epoch=prepared.images_per_epoch, n_train=pipelines.n_train,
         learning_rate=peak if isinstance(peak, (int, float)) else type(peak).__name__,
         weight_decay=config.peak_weight_decay, augment=pipelines.augment,
         validation_split=round(pipelines.n_val / max(pipelines.n_train + pipelines.n_val, 1), 4),

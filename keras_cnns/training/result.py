@@ -29,6 +29,22 @@ def accuracy_ci95(accuracy: float, n: int, z: float = 1.959964) -> tuple[float, 
     return low, high
 
 
+def images_seen(steps: int, batch_size: int, n_train: int) -> int:
+    """Training images read in ``steps`` batches of a batched, repeated pass over ``n_train`` images.
+
+    A pass is ``ceil(n_train / batch_size)`` batches, the last one partial; ``fit(steps_per_epoch=)``
+    reads on through the repeated data, so a run can end mid-pass.
+
+    >>> images_seen(8 * 211, 64, 54_000)   # 8 quarter-pass epochs: two passes, 844 batches each
+    108000
+    >>> images_seen(112, 64, 7_200)        # less than one pass of 113 batches: all full
+    7168
+    """
+    check_int("steps", steps, minimum=0)
+    check_int("batch_size", batch_size, minimum=1)
+    check_int("n_train", n_train, minimum=1)
+    passes, rest = divmod(steps, math.ceil(n_train / batch_size))
+    return passes * n_train + rest * batch_size
 
 
 @dataclass
@@ -81,9 +97,11 @@ class TrainResult:
         steps, batch = c.get("steps_per_epoch"), c.get("batch_size")
         run = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
         if steps and batch:
-            # the last batch of a pass can be partial: images_per_epoch (from train) counts it as it is
-            per_epoch = c.get("images_per_epoch") or steps * batch
-            run += f" of {steps:,} steps, batch {batch} ({self.epochs * per_epoch:,} training images seen)"
+            if c.get("n_train"):   # the last batch of each pass is partial: count it as it is
+                seen = images_seen(self.epochs * steps, batch, c["n_train"])
+            else:                  # a result recorded before train() stored n_train
+                seen = self.epochs * (c.get("images_per_epoch") or steps * batch)
+            run += f" of {steps:,} steps, batch {batch} ({seen:,} training images seen)"
         details = [run]
         rate = c.get("learning_rate")
         if isinstance(rate, (int, float)):
