@@ -20,6 +20,7 @@ from .config import FAST_MAX_STEPS, FAST_MAX_TEST_IMAGES, FAST_MAX_VAL_STEPS, Tr
 from .device import batchnorm_layers, current_device, set_seed
 from .optim import default_learning_rate, lr_schedule, make_optimizer
 from .result import TrainResult, accuracy_ci95
+from ..data.pipelines import PARALLEL_CALLS
 
 VERBOSE_CHOICES = (0, 1, 2, "auto")
 
@@ -91,7 +92,7 @@ def prepare(pipelines, config: TrainConfig) -> Prepared:
         def one_hot(x, y):
             return x, tf.one_hot(tf.cast(y, tf.int32), pipelines.num_classes)
 
-        train_ds, val_ds, test_ds = (None if d is None else d.map(one_hot, num_parallel_calls=tf.data.AUTOTUNE)
+        train_ds, val_ds, test_ds = (None if d is None else d.map(one_hot, num_parallel_calls=PARALLEL_CALLS)
                                      for d in (train_ds, val_ds, test_ds))
     return Prepared(train=train_ds, val=val_ds, test=test_ds, steps_per_epoch=steps, fit_steps=fit_steps,
                     images_per_epoch=min(steps * batch_size, pipelines.n_train), n_test=n_test)
