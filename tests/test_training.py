@@ -390,3 +390,27 @@ def test_train_by_name_builds_for_the_pipelines(tmp_path):
     assert result.model.input_shape[1:] == (28, 28, 1) and result.model.output_shape[-1] == 10
     assert result.config["fast"] is True and result.config["batch_size"] == 32
     assert result.class_names[0] == "T-shirt/top"
+
+
+def test_results_table_reads_every_run_from_its_own_result(trained):
+    """One row per run, each number taken from that run's metrics and test evaluation."""
+    import dataclasses
+
+    result = trained[0]
+    other = dataclasses.replace(result, test_accuracy=0.25, test_ci95=(0.2, 0.3), wall_seconds=7.0)
+    table = training.results_table({"a": result, "b": other})
+    assert list(table.index) == ["a", "b"]
+    last = result.metrics.iloc[-1]
+    assert table.loc["a", "train loss"] == pytest.approx(last["loss"])
+    assert table.loc["a", "train error %"] == pytest.approx(100 * (1 - last["accuracy"]))
+    assert table.loc["a", "val accuracy %"] == pytest.approx(100 * last["val_accuracy"])
+    assert table.loc["a", "test accuracy %"] == pytest.approx(100 * result.test_accuracy)
+    assert table.loc["b", "test accuracy %"] == pytest.approx(25.0) and table.loc["b", "test 95% CI"] == "20.0%-30.0%"
+    assert table.loc["a", "images/s (median)"] == pytest.approx(result.metrics["images_per_sec"].median())
+    assert table.loc["b", "wall time (s)"] == 7.0
+    by_seed = training.results_table({("net", 0): result, ("net", 1): other})
+    assert by_seed.index.nlevels == 2 and by_seed.loc[("net", 1), "test accuracy %"] == pytest.approx(25.0)
+    with pytest.raises(ValueError, match="runs"):
+        training.results_table({})
+    with pytest.raises(TypeError, match=r"runs\['c'\] must be a TrainResult"):
+        training.results_table({"c": 0.5})

@@ -17,7 +17,7 @@ or with a model built by hand (seed first, so its initial weights repeat)::
 The recipe is a frozen :class:`TrainConfig` (``train(..., config=TrainConfig(...))`` or its fields as
 keywords); the package's parts: ``config`` (the recipe and its checks), ``device`` (seeds, precision,
 BatchNorm momentum), ``optim`` (optimiser and schedule), ``callbacks`` (timer, run folder, resume),
-``result`` (:class:`TrainResult`, Wilson interval), ``recipe`` (``recipe(result)``: the run written out
+``result`` (:class:`TrainResult`, Wilson interval, ``results_table`` of several runs), ``recipe`` (``recipe(result)``: the run written out
 as Keras code, read back from the compiled model), ``distribute`` (``tf.distribute`` strategies: the
 ``strategy`` setting) and ``loop`` (:func:`train`).
 
@@ -85,11 +85,11 @@ from .distribute import STRATEGIES, configure_cpu_replicas, get_strategy
 from .loop import add_normalization, has_normalization, train
 from .optim import default_learning_rate, make_optimizer
 from .recipe import recipe
-from .result import TrainResult, accuracy_ci95, images_seen
+from .result import TrainResult, accuracy_ci95, images_seen, results_table
 
 __all__ = [
     "DEFAULT_LEARNING_RATE", "DEFAULT_WEIGHT_DECAY", "FAST_MAX_STEPS", "FAST_MAX_TEST_IMAGES", "FAST_MAX_VAL_STEPS",
     "OPTIMIZERS", "REFERENCE_BATCH_SIZE", "STRATEGIES", "EpochTimer", "TrainConfig", "TrainResult", "accuracy_ci95", "images_seen",
     "add_normalization", "configure_cpu_replicas", "configure_device", "default_learning_rate", "get_strategy",
-    "has_normalization", "make_optimizer", "recipe", "set_bn_momentum", "set_seed", "train",
+    "has_normalization", "make_optimizer", "recipe", "results_table", "set_bn_momentum", "set_seed", "train",
 ]

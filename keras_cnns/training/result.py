@@ -123,3 +123,29 @@ class TrainResult:
         return self.summary()
 
 
+
+
+def results_table(runs) -> pd.DataFrame:
+    """The notebooks' comparison table: one row per run of ``{label: TrainResult}``.
+
+    Columns: the last epoch's training loss and error (%), its validation accuracy (%), the test
+    accuracy (%) with its 95% Wilson interval, the median training images/s over the epochs and the
+    wall time (s). Labels may be tuples (e.g. ``(network, seed)``): they become a MultiIndex.
+    """
+    if not runs:
+        raise ValueError("runs must map at least one label to a TrainResult; got an empty mapping")
+    rows, labels = [], []
+    for label, result in runs.items():
+        if not isinstance(result, TrainResult):
+            raise TypeError(f"runs[{label!r}] must be a TrainResult; got {type(result).__name__}")
+        last = result.metrics.iloc[-1]
+        lo, hi = result.test_ci95
+        labels.append(label)
+        rows.append({"train loss": float(last["loss"]), "train error %": 100 * (1 - float(last["accuracy"])),
+                     "val accuracy %": 100 * float(last["val_accuracy"]),
+                     "test accuracy %": 100 * result.test_accuracy, "test 95% CI": f"{lo:.1%}-{hi:.1%}",
+                     "images/s (median)": float(result.metrics["images_per_sec"].median()),
+                     "wall time (s)": result.wall_seconds})
+    index = (pd.MultiIndex.from_tuples(labels) if all(isinstance(k, tuple) for k in labels)
+             else pd.Index(labels, name="run"))
+    return pd.DataFrame(rows, index=index)
