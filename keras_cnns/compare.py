@@ -48,33 +48,48 @@ def __getattr__(name):   # the budget classes live in keras_cnns.budget (it impo
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def build_model(name: str, input_shape, classes: int):
-    """``models.build(name, input_shape=input_shape, classes=classes)``."""
+def build_model(name: str, input_shape, classes: int, **kwargs):
+    """``models.build(name, input_shape=input_shape, classes=classes, **kwargs)``."""
     from keras_cnns import models
 
-    return models.build(name, input_shape=input_shape, classes=classes)
+    return models.build(name, input_shape=input_shape, classes=classes, **kwargs)
 
 
-def _size_rows(names, input_shape, classes) -> list[dict]:
+def _spec(entry) -> tuple[str, dict]:
+    """A ``sizes`` entry: a registry name, or a ``(name, builder keyword arguments)`` pair."""
+    if isinstance(entry, str):
+        return entry, {}
+    if isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[0], str) and isinstance(entry[1], dict):
+        return entry[0], dict(entry[1])
+    raise ValueError(f"models must hold registry names or (name, kwargs) pairs, e.g. ('googlenet', "
+                     f"{{'kernel_5x5': 3}}); got {entry!r}")
+
+
+def _size_rows(specs, input_shape, classes) -> list[dict]:
     from keras_cnns import analysis
 
     rows = []
-    for name in names:
-        model = build_model(name, input_shape, classes)
-        rows.append({"model": name, "family": FAMILIES.get(name, name), "params": analysis.count_params(model),
+    for name, kwargs in map(_spec, specs):
+        model = build_model(name, input_shape, classes, **kwargs)
+        label = name + (f"({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})" if kwargs else "")
+        rows.append({"model": label, "family": FAMILIES.get(name, name), "params": analysis.count_params(model),
                      "MACs (M)": round(analysis.count_macs(model) / 1e6, 1)})
         del model
     return rows
 
 
-def sizes(models: list[str] | None = None, input_shape=(28, 28, 1), classes: int = 10, *,
+def sizes(models: list | None = None, input_shape=(28, 28, 1), classes: int = 10, *,
           isolate: bool = False) -> pd.DataFrame:
     """Trainable parameters and multiply-accumulates of each model for one input shape, before any training.
 
+    ``models``: registry names, or ``(name, kwargs)`` pairs for a builder's options (e.g.
+    ``("googlenet", {"kernel_5x5": 3})``); default :data:`DEFAULT_MODELS`.
     ``isolate=True`` builds the models in a fresh process: the caller never imports TensorFlow, and
-    the memory the builds take goes away with that process (notebook 09's kernel stays under 0.3 GB).
+    the memory the builds take goes away with that process (notebook 09's kernel stays under 0.3 GB;
+    in notebook 04, building AlexNet and VGG-16 in the kernel left ~1.9 GB in TensorFlow's CPU
+    allocator pool on an AVX-512 host).
     """
-    names = list(models or DEFAULT_MODELS)
+    names = [_spec(entry) for entry in (models or DEFAULT_MODELS)]
     shape = tuple(int(v) for v in input_shape)
     if len(shape) != 3 or min(shape) < 1:
         raise ValueError(f"input_shape must be (height, width, channels) of positive ints; got {input_shape!r}")

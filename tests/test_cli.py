@@ -222,3 +222,17 @@ def test_isolated_compare_keeps_tensorflow_out_of_the_caller():
     # weights of the two missing input channels
     assert out.stdout.split("}")[0] + "}" == "{'resnet20': 269434}"
     assert out.stdout.strip().endswith("False")
+
+
+def test_sizes_takes_builder_options_per_model():
+    """Notebook 04's table: ``(name, kwargs)`` entries reach the builder; bad entries are named."""
+    from keras_cnns import compare
+
+    t = compare.sizes(["googlenet", ("googlenet", {"kernel_5x5": 3})], (28, 28, 1), 10)
+    assert list(t["model"]) == ["googlenet", "googlenet(kernel_5x5=3)"]
+    # The paper's 5x5 branch has (25 - 9) * reduce * out more weights than torchvision's 3x3 in each of
+    # the nine Inception blocks (reduce/out from Szegedy et al. 2014, Table 1), whatever the input size.
+    reduce_out = [(16, 32), (32, 96), (16, 48), (24, 64), (24, 64), (32, 64), (32, 128), (32, 128), (48, 128)]
+    assert t["params"].iloc[0] - t["params"].iloc[1] == sum(16 * r * o for r, o in reduce_out)
+    with pytest.raises(ValueError, match=r"models must hold registry names or \(name, kwargs\) pairs"):
+        compare.sizes([("googlenet", 3)])
