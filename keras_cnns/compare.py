@@ -86,7 +86,7 @@ def sizes(models: list | None = None, input_shape=(28, 28, 1), classes: int = 10
     ``("googlenet", {"kernel_5x5": 3})``); default :data:`DEFAULT_MODELS`.
     ``isolate=True`` builds the models in a fresh process: the caller never imports TensorFlow, and
     the memory the builds take goes away with that process (notebook 09's kernel stays under 0.3 GB;
-    in notebook 04, building AlexNet and VGG-16 in the kernel left ~1.9 GB in TensorFlow's CPU
+    in notebook 04, building AlexNet and VGG-16 in the kernel left ~1.7 GB in TensorFlow's CPU
     allocator pool on an AVX-512 host).
     """
     names = [_spec(entry) for entry in (models or DEFAULT_MODELS)]

@@ -123,8 +123,6 @@ class TrainResult:
         return self.summary()
 
 
-
-
 def results_table(runs) -> pd.DataFrame:
     """The notebooks' comparison table: one row per run of ``{label: TrainResult}``.
 
