@@ -4,10 +4,11 @@ Train: cache (uint8) -> shuffle(seed) -> batch -> float32 -> augment (pad-4 crop
 prefetch. Validation and test: cache -> batch -> float32 -> resize -> prefetch. Every step is a
 TensorFlow op on whole batches: no Python runs per batch.
 
-tf.data's autotuning is switched off (:func:`pipeline_options`). With it on, every pass over one of
-these pipelines -- a training epoch, a validation or a test pass -- ended on a doubling of 10 ms
-(10.24, 20.48, 40.96, 81.92 s): two epochs of ResNet-20 on 6,000 Fashion-MNIST images took 81.9 s
-instead of 48.5 s on 2 CPU cores (``scripts/autotune_probe.py``, ``results/autotune/``).
+tf.data's autotuning is switched off (:func:`pipeline_options`). With it on, a pass over one of
+these pipelines -- a training epoch, a validation or a test pass -- sometimes ended on a doubling of
+10 ms (5.12, 10.24, 20.48, 40.96, 81.92 s) instead of when its work was done: two epochs of ResNet-20
+on 6,000 Fashion-MNIST images once took 81.9 s instead of 48.5 s on 2 CPU cores, and on another host
+type test passes took 5.12 s instead of 4.48 s (``scripts/autotune_probe.py``, ``results/autotune/``).
 
 The pipelines yield *raw* pixel values (0-255, as floats): normalisation is part of the model, a
 ``keras.layers.Normalization`` layer made by :meth:`Pipelines.normalization` from the training
