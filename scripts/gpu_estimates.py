@@ -5,8 +5,8 @@
 For each notebook's main model(s) at the paper-like setting (the paper's epochs where it trained on the
 same dataset; 30 epochs of full Fashion-MNIST for the 2012-2015 notebooks, whose papers trained on
 ImageNet), the training work is ``3 x 2 x MACs x images`` FLOPs (forward = 2 FLOPs per multiply-
-accumulate, backward about twice the forward), with the MACs counted from the real Keras graph
-(``analysis.count_macs``). Time = work / sustained rate, for two published anchors on one NVIDIA A100:
+accumulate, backward about twice the forward; images = the preset's training images per epoch times its
+epochs), with the MACs counted from the real Keras graph (``analysis.count_macs``). Time = work / sustained rate, for two published anchors on one NVIDIA A100:
 
 * 58 TFLOP/s: NVIDIA DeepLearningExamples, TensorFlow ResNet-50 v1.5, 1x A100 40GB, mixed precision
   + XLA, 2,375 images/s (4.1 G MACs per 224x224 image: 2375 x 6 x 4.1e9 = 58e12 FLOP/s);
@@ -27,9 +27,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ANCHORS = {"NVIDIA RN50 (58 TFLOP/s)": 58e12, "airbench RN18 (77 TFLOP/s)": 77e12}
-FMNIST = ((28, 28, 1), 10, 60_000)
-CIFAR = ((32, 32, 3), 10, 50_000)
-CIFAR_HE = ((32, 32, 3), 10, 45_000)  # He et al. trained on 45k and kept 5k for validation
+# Images per epoch: the gpu presets hold 10% of the training split out for validation (``TrainConfig``'s
+# default), so they train on 54,000 of Fashion-MNIST's 60,000 and 45,000 of CIFAR-10's 50,000 (as He et
+# al., who kept 5,000 for validation).
+FMNIST = ((28, 28, 1), 10, 54_000)
+CIFAR = ((32, 32, 3), 10, 45_000)
+CIFAR_HE = CIFAR
 
 
 

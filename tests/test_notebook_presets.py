@@ -72,3 +72,17 @@ def test_the_resnext_estimate_is_the_gpu_presets_equal_cost_pair(monkeypatch):
     pair = [f"resnext{gpu['DEPTH']}_{gpu['CARDINALITY']}x{gpu['WIDTH']}d",
             f"resnext{gpu['DEPTH']}_1x{gpu['RESNET_WIDTH']}d"]
     assert [gpu_estimates.run_label(run) for run in runs] == pair * len(gpu["SEEDS"])
+
+
+@pytest.mark.parametrize("number", sorted(RUNS))
+def test_the_estimate_counts_the_images_the_gpu_preset_trains_on(number, monkeypatch):
+    """Per epoch, the preset trains on the training split less its validation share, and so does the estimate."""
+    from keras_cnns.training import TrainConfig
+
+    # Training splits: Fashion-MNIST 60,000 (Xiao et al. 2017), CIFAR-10 50,000 (Krizhevsky 2009).
+    train_split = {(28, 28, 1): 60_000, (32, 32, 3): 50_000}
+    shape, _, images = next(data for label, _, data, *_ in gpu_estimates.RUNS if label.startswith(number))
+    gpu = parameters(number, monkeypatch, preset="gpu")
+    assert gpu.get("TRAIN_LIMIT") is None   # every image of the split
+    split = gpu.get("VALIDATION_SPLIT") or TrainConfig().validation_split
+    assert images == round(train_split[shape] * (1 - split))
