@@ -12,6 +12,21 @@ if str(REPO) not in sys.path:  # the package need not be installed to be tested
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _freeze_imported_objects():
+    """Move everything imported so far (TensorFlow, Keras, the test modules) out of the garbage collector's
+    sight: the ``gc.collect()`` that frees each test's models then scans only what the tests made
+    (~0.3 s less per collection, measured)."""
+    import gc
+
+    import keras  # noqa: F401  (imported before the freeze)
+
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture(scope="session")
 def samples():
     """The shipped real samples: {"mnist": Dataset, "fashion_mnist": Dataset, "cifar10": Dataset}."""
