@@ -61,3 +61,21 @@ def make_cnn():
         return small_bn_cnn(*args, **kwargs)
 
     return make
+
+
+# pytest-xdist deals the files out one at a time (``--dist loadscope``), by default the files with the
+# most tests first; some of the longest hold only a few tests (one subprocess each) and then ran last,
+# one worker waiting for the other. Here the files go out longest first (their time in a --durations
+# profile of 2026-12-07), each file's tests in their own order.
+LONGEST_FIRST = ["test_cli", "test_models", "test_training", "test_pretrained", "test_distribute", "test_bench",
+                 "test_backends", "test_blocks", "test_predict"]
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).stem, len(rank)))
