@@ -72,6 +72,7 @@ LONGEST_FIRST = ["test_cli", "test_models", "test_training", "test_pretrained", 
 
 
 def pytest_configure(config):
+    # --no-loadscope-reorder (pytest-xdist 3.8): keep the order below
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
 
