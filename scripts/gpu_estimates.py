@@ -32,7 +32,6 @@ ANCHORS = {"NVIDIA RN50 (58 TFLOP/s)": 58e12, "airbench RN18 (77 TFLOP/s)": 77e1
 # al., who kept 5,000 for validation).
 FMNIST = ((28, 28, 1), 10, 54_000)
 CIFAR = ((32, 32, 3), 10, 45_000)
-CIFAR_HE = CIFAR
 
 
 
@@ -78,13 +77,13 @@ RUNS = [
      + [("small CNN", _bn_cnn(False))] * 3 + [("small CNN + BN", _bn_cnn(True))] * 3, FMNIST, 30,
      "30 epochs of full Fashion-MNIST; ten runs (the notebook's own CNN without BN at two learning rates, with BN "
      "at two momenta; without BN with and without warm-up, with BN with and without label smoothing, second seeds)"),
-    ("06 ResNet", ["plain20", "plain56", "resnet20", "resnet56"], CIFAR_HE, 182,
+    ("06 ResNet", ["plain20", "plain56", "resnet20", "resnet56"], CIFAR, 182,
      "He et al.: 64k iterations x 128 on 45k images = 182 epochs"),
     ("07 DenseNet", ["densenet_bc_100_12"], CIFAR, 300, "Huang et al.: 300 epochs"),
     ("08 ResNeXt", [_cifar_resnext(8, 64), _cifar_resnext(1, 220)] * 2, CIFAR, 300,
      "Xie et al.: 300 epochs; ResNeXt-29 (8x64d) and the ResNet of equal cost (1x220d), two seeds each"),
     ("09 comparison", None, FMNIST, 30, "every family, 30 epochs of full Fashion-MNIST"),
-    ("10 what CNNs learn", ["resnet20"], CIFAR_HE, 182, "ResNet-20 as He et al.: 182 epochs"),
+    ("10 what CNNs learn", ["resnet20"], CIFAR, 182, "ResNet-20 as He et al.: 182 epochs"),
 ]
 
 

@@ -79,4 +79,4 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).stem, len(rank)))
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
