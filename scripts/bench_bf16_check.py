@@ -6,8 +6,11 @@
 CPU (off by default there). On CPUs with the AVX-512 BF16 instructions, oneDNN can run bfloat16
 convolutions natively. This builds the package's ResNet-20 (32x32x3, batch 128) twice, in float32
 and under ``mixed_bfloat16``, and times ``train_on_batch`` on a fixed batch, alternating window by
-window (the benchmark's step: SGD, a fresh batch of 128 Gaussian images; one process). The machine
-line names the CPU's widest vector extension. Nothing is asserted; the numbers are printed.
+window (the benchmark's step: SGD, a fresh batch of 128 Gaussian images; one process). With PyTorch
+installed, the same alternation also times the PyTorch ResNet-20 of the benchmark in channels-last
+memory, in float32 and under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (PyTorch's CPU mixed
+precision), so that the two frameworks are also compared at the same precision. The machine line
+names the CPU's widest vector extension. Nothing is asserted; the numbers are printed.
 """
 import argparse
 import os
@@ -32,18 +35,49 @@ def step_for(policy: str):
     return lambda: model.train_on_batch(xb, yb)
 
 
+def torch_step(bf16: bool):
+    """The benchmark's channels-last PyTorch step, its forward pass under bfloat16 autocast if asked."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    torch.manual_seed(0)
+    model = bench.torch_resnet20(10, 3).to(memory_format=torch.channels_last)
+    x = torch.from_numpy(np.random.default_rng(0).standard_normal((128, 3, 32, 32)).astype("float32"))
+    x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.from_numpy(np.random.default_rng(1).integers(0, 10, 128))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    model.train()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--windows", type=int, default=4)
     args = parser.parse_args(argv)
-    labels = ("float32", "mixed_bfloat16")
+    labels = ["float32", "mixed_bfloat16"]
     steps = [step_for(p) for p in labels]
+    if bench._torch_available():
+        labels += ["torch NHWC float32", "torch NHWC bf16 autocast"]
+        steps += [torch_step(False), torch_step(True)]
     rates, _ = bench._time_windows(steps, warmup=3, windows=args.windows, steps_per_window=8, batch=128)
     print(bench.machine_line())
     for i, label in enumerate(labels):
         r = rates[i]
-        print(f"{label:15s} img/s per window {[round(v) for v in r]}, median {statistics.median(r):.0f}")
-    print(f"ratio mixed_bfloat16 / float32 (medians): {statistics.median(rates[1]) / statistics.median(rates[0]):.2f}")
+        print(f"{label:25s} img/s per window {[round(v) for v in r]}, median {statistics.median(r):.0f}")
+    med = [statistics.median(rates[i]) for i in range(len(labels))]
+    print(f"ratio mixed_bfloat16 / float32 (medians): {med[1] / med[0]:.2f}")
+    if len(med) == 4:
+        print(f"PyTorch bf16 autocast / float32: {med[3] / med[2]:.2f}; Keras / PyTorch channels-last: "
+              f"float32 {med[0] / med[2]:.2f}, bfloat16 {med[1] / med[3]:.2f}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """A smaller CIFAR-style ResNet on full Fashion-MNIST: the attempt at ">= 93% within 5 minutes".
 
-    python scripts/fashion_mnist_small_resnet.py --depth 14 --epochs 5 [--label-smoothing 0.1]
+    python scripts/fashion_mnist_small_resnet.py --depth 14 --epochs 5 [--label-smoothing 0.1] [--bf16]
 
 He et al.'s CIFAR ResNet has ``depth = 6n + 2`` layers; ResNet-20 (n = 3) trains at ~580 images/s
 on Fashion-MNIST on the 2-core machine of 2026-11-29, so 5 minutes hold about 3 epochs.  ResNet-14
@@ -24,6 +24,8 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bf16", action="store_true",
+                        help="Keras' mixed_bfloat16 policy (bfloat16 compute, float32 weights)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -32,6 +34,8 @@ def main(argv=None) -> int:
     from keras_cnns.models.resnet import cifar_resnet
 
     ds = data.load("fashion_mnist", fast=False)
+    if args.bf16:
+        print(training.configure_device(mixed_precision="mixed_bfloat16"), flush=True)
     keras.utils.set_random_seed(args.seed)
     model = cifar_resnet(args.depth, input_shape=ds.input_shape, classes=ds.num_classes)
     t0 = time.perf_counter()

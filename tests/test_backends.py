@@ -23,26 +23,37 @@ FAMILIES = ["alexnet", "vgg11_bn", "nin", "googlenet", "resnet20", "plain20",
             "resnext11_4x16d", "densenet_bc_40", "resnet18"]
 BACKENDS = [b for b in ("tensorflow", "jax", "torch") if importlib.util.find_spec(b)]
 
-SCRIPT = r"""
+
+def one_step_per_family(sample, names) -> dict:
+    """Build each model and take one eager SGD step on 4 real CIFAR-10 images, on the current backend."""
+    import keras
+    import numpy as np
+
+    from keras_cnns import analysis, models
+
+    data = np.load(sample, allow_pickle=False)
+    x = data["x_train"][:4].astype("float32") / 255.0
+    y = data["y_train"][:4]
+    out = {"backend": keras.backend.backend()}
+    for name in names:
+        keras.utils.set_random_seed(0)
+        model = models.build(name, input_shape=(32, 32, 3), classes=10)
+        # Eager: one step does not pay for tracing a graph (much faster on TensorFlow).
+        model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy",
+                      run_eagerly=True)
+        before = keras.ops.convert_to_numpy(model.trainable_weights[0])
+        loss = float(model.train_on_batch(x, y))
+        moved = float(np.abs(keras.ops.convert_to_numpy(model.trainable_weights[0]) - before).max())
+        out[name] = {"loss": loss, "moved": moved, "params": analysis.count_params(model)}
+    return out
+
+
+# Another backend needs its own process (a process has one Keras backend).
+SCRIPT = """
 import json, sys
-import numpy as np
-import keras
-from keras_cnns import models, analysis
-data = np.load(sys.argv[1], allow_pickle=False)
-x = data["x_train"][:4].astype("float32") / 255.0
-y = data["y_train"][:4]
-out = {"backend": keras.backend.backend()}
-for name in sys.argv[2:]:
-    keras.utils.set_random_seed(0)
-    model = models.build(name, input_shape=(32, 32, 3), classes=10)
-    # Eager: one step does not pay for tracing a graph (much faster on TensorFlow).
-    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy",
-                  run_eagerly=True)
-    before = [np.array(w) for w in model.trainable_weights[:1]]
-    loss = float(model.train_on_batch(x, y))
-    moved = float(np.abs(np.array(model.trainable_weights[0]) - before[0]).max())
-    out[name] = {"loss": loss, "moved": moved, "params": analysis.count_params(model)}
-print("RESULT " + json.dumps(out))
+sys.path[:0] = [{tests!r}, {repo!r}]
+from test_backends import one_step_per_family
+print("RESULT " + json.dumps(one_step_per_family(sys.argv[1], sys.argv[2:])))
 """
 
 
@@ -53,13 +64,19 @@ def test_torch_is_installed_in_ci():
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_one_training_step_per_family(backend, tmp_path):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT, str(SAMPLE), *FAMILIES], env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
-    result = json.loads(line[len("RESULT "):])
+def test_one_training_step_per_family(backend):
+    import keras
+
+    if backend == keras.backend.backend():  # the tests' own backend: in this process (no second import)
+        result = one_step_per_family(SAMPLE, FAMILIES)
+    else:
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        code = SCRIPT.format(tests=str(Path(__file__).parent), repo=str(Path(__file__).parent.parent))
+        proc = subprocess.run([sys.executable, "-c", code, str(SAMPLE), *FAMILIES], env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
+        result = json.loads(line[len("RESULT "):])
     assert result["backend"] == backend
     for name in FAMILIES:
         r = result[name]
