@@ -175,9 +175,10 @@ def swap_batchnorm(model, make):
         else layer.__class__.from_config(layer.get_config())))
 
 
-def _torch_runner(input_shape, batch, channels_last=False, batchnorm=True, shortcuts=True):
+def _torch_runner(input_shape, batch, channels_last=False, batchnorm=True, shortcuts=True, bf16=False):
     """One PyTorch training step; ``channels_last``: model and batch in NHWC memory format (PyTorch's CPU
-    performance guide recommends it; the default NCHW is ~1.3x slower on these hosts)."""
+    performance guide recommends it; the default NCHW is ~1.3x slower on these hosts); ``bf16``: the
+    forward pass under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (PyTorch's CPU mixed precision)."""
     import numpy as np
     import torch
 
@@ -196,7 +197,9 @@ def _torch_runner(input_shape, batch, channels_last=False, batchnorm=True, short
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss_fn(model(x), y).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(model(x), y)
+        loss.backward()
         opt.step()
 
     return step, torch_param_count(model), None

@@ -35,30 +35,6 @@ def step_for(policy: str):
     return lambda: model.train_on_batch(xb, yb)
 
 
-def torch_step(bf16: bool):
-    """The benchmark's channels-last PyTorch step, its forward pass under bfloat16 autocast if asked."""
-    import torch
-
-    torch.set_num_threads(os.cpu_count() or 1)
-    torch.manual_seed(0)
-    model = bench.torch_resnet20(10, 3).to(memory_format=torch.channels_last)
-    x = torch.from_numpy(np.random.default_rng(0).standard_normal((128, 3, 32, 32)).astype("float32"))
-    x = x.contiguous(memory_format=torch.channels_last)
-    y = torch.from_numpy(np.random.default_rng(1).integers(0, 10, 128))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    model.train()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    return step
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--windows", type=int, default=4)
@@ -67,7 +43,8 @@ def main(argv=None) -> int:
     steps = [step_for(p) for p in labels]
     if bench._torch_available():
         labels += ["torch NHWC float32", "torch NHWC bf16 autocast"]
-        steps += [torch_step(False), torch_step(True)]
+        # the benchmark's own PyTorch step, channels-last, in float32 and under bfloat16 autocast
+        steps += [bench._torch_runner((32, 32, 3), 128, channels_last=True, bf16=b)[0] for b in (False, True)]
     rates, _ = bench._time_windows(steps, warmup=3, windows=args.windows, steps_per_window=8, batch=128)
     print(bench.machine_line())
     for i, label in enumerate(labels):
