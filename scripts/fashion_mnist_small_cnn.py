@@ -2,12 +2,14 @@
 
     python scripts/fashion_mnist_small_cnn.py --widths 32,M,64,64,M,128,128 --epochs 6
     python scripts/fashion_mnist_small_cnn.py --epochs 7 --bf16 --vs 0 --ls 0.1   # 93.0-93.1%, 5.5-5.9 min
+    python scripts/fashion_mnist_small_cnn.py --epochs 6 --bf16 --vs 0 --ls 0.1 --lr 0.2   # see the README
 
 ``--widths`` lists the layers: a number is a 3x3 conv + BatchNorm + ReLU of that width
 (``blocks.conv_bn_act``), ``M`` a 2x2 max pool; then global average pooling (``--head gap``) or
 flatten (``--head flat``, optional ``--drop`` dropout) and a softmax.  The series' recipe
 (``training.train``: SGD + Nesterov 0.1, cosine, weight decay 5e-4, batch 128, 54,000 / 6,000 split;
-``--vs 0`` trains on all 60,000; ``--seed``, 0 by default).  ``--augment``: the package's pad-4 crop +
+``--vs 0`` trains on all 60,000; ``--seed``, 0 by default; ``--batch`` changes the batch size and, with
+it, the default learning rate).  ``--augment``: the package's pad-4 crop +
 flip; ``--flip``: a ``RandomFlip("horizontal")`` layer only; ``--stem2``: a 4x4/2 conv (32) first, so no
 layer works at 28x28; ``--bf16``: Keras' ``mixed_bfloat16`` policy (bfloat16 compute, float32 weights
 and softmax; fast on CPUs with AVX-512 BF16).  Prints one line per epoch, the test accuracy averaged
@@ -55,6 +57,7 @@ def main(argv=None) -> int:
     p.add_argument("--wd", type=float, default=None, help="weight decay (default: the series' 5e-4)")
     p.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the series' 0.1)")
     p.add_argument("--augment", action="store_true", help="pad-4 crop + flip (the package's)")
+    p.add_argument("--batch", type=int, default=128, help="batch size (the learning rate scales with it)")
     p.add_argument("--vs", type=float, default=0.1, help="validation split")
     p.add_argument("--flip", action="store_true", help="a RandomFlip layer only")
     p.add_argument("--stem2", action="store_true", help="a 4x4/2 conv stem (32) first")
@@ -73,7 +76,7 @@ def main(argv=None) -> int:
     model = build(ds.input_shape, ds.num_classes, a.widths, a.head, a.drop, a.flip, a.stem2)
     print(vars(a), model.count_params(), flush=True)
     t0 = time.perf_counter()
-    r = training.train(model, ds, a.epochs, batch_size=128, seed=a.seed, verbose=2, weight_decay=a.wd,
+    r = training.train(model, ds, a.epochs, batch_size=a.batch, seed=a.seed, verbose=2, weight_decay=a.wd,
                        learning_rate=a.lr, label_smoothing=a.ls, augment=a.augment, validation_split=a.vs)
     train_test = time.perf_counter() - t0   # training and the test evaluation
     print("TTA", pretrained.evaluate(r.model, ds.x_test, ds.y_test, batch_size=500, flip=True)["accuracy"], flush=True)
