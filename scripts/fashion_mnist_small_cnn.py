@@ -2,7 +2,7 @@
 
     python scripts/fashion_mnist_small_cnn.py --widths 32,M,64,64,M,128,128 --epochs 6
     python scripts/fashion_mnist_small_cnn.py --epochs 7 --bf16 --vs 0 --ls 0.1   # 93.0-93.1%, 5.5-5.9 min
-    python scripts/fashion_mnist_small_cnn.py --epochs 6 --bf16 --vs 0 --ls 0.1 --lr 0.2   # see the README
+    python scripts/fashion_mnist_small_cnn.py --epochs 6 --bf16 --vs 0 --ls 0.1 --lr 0.2   # 93.3% (3 seeds), 4.7-4.9 min train+test
 
 ``--widths`` lists the layers: a number is a 3x3 conv + BatchNorm + ReLU of that width
 (``blocks.conv_bn_act``), ``M`` a 2x2 max pool; then global average pooling (``--head gap``) or
