@@ -1,4 +1,4 @@
-"""Backend facts the builders may ask for, without importing TensorFlow into them."""
+"""Backend facts the builders may ask for, and one step before training, without importing TensorFlow."""
 
 import functools
 
@@ -13,3 +13,17 @@ def grouped_conv_gradient_is_slow() -> bool:
     import tensorflow as tf
 
     return not tf.config.list_physical_devices("GPU")
+
+
+def build_training_state(model, batch) -> None:
+    """Create a compiled model's optimiser and metric variables now, from one batch's shapes and dtypes.
+
+    ``batch``: ``(x, y)`` as arrays, or a ``tf.data`` element spec. Keras' TensorFlow trainer does this
+    before ``fit`` / ``train_on_batch`` only under a ``tf.distribute`` strategy; otherwise it creates them
+    while tracing the first train step, and TensorFlow traces a ``tf.function`` whose first trace made
+    variables a second time. Built here, the train step is traced once (2026-12-07, ResNet-20 on the
+    MNIST sample, 2 steps: 4.4-5.5 s -> 3.9-4.4 s per ``training.train``).
+    """
+    batch = keras.tree.map_structure(
+        lambda v: keras.KerasTensor(v.shape, keras.backend.standardize_dtype(v.dtype)), batch)
+    model._symbolic_build(data_batch=batch)   # what the TensorFlow trainer calls under a strategy

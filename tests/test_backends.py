@@ -8,13 +8,12 @@ tested when present (CI installs torch's CPU build).
 import importlib.util
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import keras_cnns
+from conftest import run_python
 
 SAMPLE = Path(keras_cnns.__file__).parent / "samples" / "cifar10.npz"
 # One member of each family; ResNeXt and DenseNet-BC by their smallest registered depth (the same
@@ -70,10 +69,8 @@ def test_one_training_step_per_family(backend):
     if backend == keras.backend.backend():  # the tests' own backend: in this process (no second import)
         result = one_step_per_family(SAMPLE, FAMILIES)
     else:
-        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
         code = SCRIPT.format(tests=str(Path(__file__).parent), repo=str(Path(__file__).parent.parent))
-        proc = subprocess.run([sys.executable, "-c", code, str(SAMPLE), *FAMILIES], env=env,
-                              capture_output=True, text=True, timeout=600)
+        proc = run_python(code, SAMPLE, *FAMILIES, env={"KERAS_BACKEND": backend}, timeout=600)
         assert proc.returncode == 0, proc.stderr[-3000:]
         line = next(l for l in proc.stdout.splitlines() if l.startswith("RESULT "))
         result = json.loads(line[len("RESULT "):])

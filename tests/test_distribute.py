@@ -2,18 +2,14 @@
 same global batch, records its strategy, and bad requests get clear errors."""
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
+from conftest import REPO, run_python
 from keras_cnns import training
 from keras_cnns.cli import main
 
-REPO = Path(__file__).resolve().parent.parent
 
 # One process (logical devices are fixed when TensorFlow starts): KERAS_CNNS_CPU_REPLICAS=2.
 TWO_REPLICAS = textwrap.dedent("""
@@ -77,7 +73,7 @@ TWO_REPLICAS = textwrap.dedent("""
                        strategy="mirrored")
     except ValueError as error:
         runs["odd_batch_error"] = str(error)
-    code = main(["train", "resnet20", "--dataset", "cifar10", "--fast", "--epochs", "1", "--steps", "2",
+    code = main(["train", "nin", "--dataset", "cifar10", "--fast", "--epochs", "1", "--steps", "2",
                  "--strategy", "mirrored", "--verbose", "0", "--out", sys.argv[1]])
     runs["cli_code"] = code
     print("@@" + json.dumps(runs))
@@ -87,9 +83,8 @@ TWO_REPLICAS = textwrap.dedent("""
 @pytest.fixture(scope="module")
 def two_replicas(tmp_path_factory):
     out = tmp_path_factory.mktemp("mirrored") / "run"
-    env = {**os.environ, "KERAS_CNNS_CPU_REPLICAS": "2", "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_CNNS_FAST": "1"}
-    proc = subprocess.run([sys.executable, "-c", TWO_REPLICAS.format(repo=str(REPO)), str(out)],
-                          capture_output=True, text=True, timeout=600, env=env)
+    proc = run_python(TWO_REPLICAS.format(repo=str(REPO)), out, timeout=600,
+                      env={"KERAS_CNNS_CPU_REPLICAS": "2", "KERAS_CNNS_FAST": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(l for l in proc.stdout.splitlines() if l.startswith("@@"))
     return json.loads(line[2:]), out

@@ -7,13 +7,13 @@ The others build small registries in tmp folders, so they run without the shippe
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import run_python
 from keras_cnns import pretrained
 
 REPO = Path(__file__).resolve().parent.parent
@@ -234,8 +234,7 @@ def test_best_keras_classifies_raw_pixels_in_a_fresh_process(short_run):
         "print(json.dumps({'first': type(first).__name__, 'shape': list(p.shape),\n"
         "                  'min': float(p.min()), 'sums': p.sum(1).tolist()}))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(short_run / "best.keras")], capture_output=True,
-                          text=True, cwd=REPO, timeout=300)
+    proc = run_python(code, short_run / "best.keras", cwd=REPO)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["first"] == "Normalization"

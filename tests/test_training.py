@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import REPO, small_bn_cnn
+from conftest import REPO, run_python, small_bn_cnn
 
 from keras_cnns import data, training
 
@@ -193,10 +193,12 @@ def test_fresh_run_replaces_old_run_folder(tmp_path, mnist):
 # ---------------------------------------------------------------------- fast mode, options
 
 
-def test_ready_pipelines_without_validation(tmp_path, mnist):
+def test_ready_pipelines_without_validation(tmp_path, mnist, monkeypatch):
     pipes = data.make_pipelines(mnist, 50, validation_split=0.0, fast=False)
+    traces = count_train_step_traces(monkeypatch)
     result = training.train(small_bn_cnn(filters=(8,)), pipes, epochs=1, steps_per_epoch=2,
                             out_dir=tmp_path, verbose=0, fast=False)
+    assert len(traces) == 1   # SGD's momentum made before fit: one trace (sparse labels)
     assert result.config["batch_size"] == 50  # taken from the pipelines
     assert result.config["validation_split"] == 0.0
     assert result.dataset.startswith("pipelines") and result.is_sample is None
@@ -213,12 +215,25 @@ def test_fast_mode_by_name_uses_sample_and_caps_steps(monkeypatch):
     assert result.metrics["images_per_sec"].iloc[0] > 0
 
 
-def test_adamw_warmup_label_smoothing(mnist):
+def count_train_step_traces(monkeypatch) -> list:
+    """Patch ``keras.Model.train_step`` to record each call: in graph mode, each trace of the train step."""
+    import keras
+
+    traces, step = [], keras.Model.train_step
+    monkeypatch.setattr(keras.Model, "train_step", lambda self, batch: traces.append(1) or step(self, batch))
+    return traces
+
+
+def test_adamw_warmup_label_smoothing(mnist, monkeypatch):
     import keras
 
     model = small_bn_cnn(filters=(8,))
+    traces = count_train_step_traces(monkeypatch)
     result = training.train(model, mnist, epochs=2, optimizer="adamw", warmup_epochs=1,
                             label_smoothing=0.1, steps_per_epoch=2, verbose=0, fast=False)
+    # AdamW's moments and the accuracy's counters were made before fit (one-hot labels here), so the
+    # train step was traced once; made in its first trace, TensorFlow would have traced it twice
+    assert len(traces) == 1
     lr = result.metrics["lr"].tolist()
     assert lr[0] == pytest.approx(0.0) and lr[1] == pytest.approx(1e-3)  # warm-up to the peak
     assert isinstance(result.model.optimizer, keras.optimizers.AdamW)
@@ -331,8 +346,7 @@ def test_deterministic_runs_repeat_exactly():
     import json
 
     script = DETERMINISTIC_RUNS.format(repo=str(REPO), tests=str(REPO / "tests"))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = run_python(script)
     assert proc.returncode == 0, proc.stderr[-2000:]
     first, second = json.loads(proc.stdout.strip().splitlines()[-1])
     assert first == second
@@ -359,8 +373,7 @@ def test_saved_model_takes_raw_pixels_in_a_fresh_process(trained, mnist):
         assert x.dtype == np.uint8
         print(json.dumps(model.predict(x, verbose=0).argmax(-1).tolist()))
     """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = run_python(code)
     assert proc.returncode == 0, proc.stderr[-2000:]
     import json
 

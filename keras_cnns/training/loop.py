@@ -20,6 +20,7 @@ from .config import FAST_MAX_STEPS, FAST_MAX_TEST_IMAGES, FAST_MAX_VAL_STEPS, Tr
 from .device import batchnorm_layers, current_device, set_seed
 from .optim import default_learning_rate, lr_schedule, make_optimizer
 from .result import TrainResult, accuracy_ci95
+from .._backend import build_training_state
 from ..data.pipelines import PARALLEL_CALLS
 
 VERBOSE_CHOICES = (0, 1, 2, "auto")
@@ -221,6 +222,7 @@ def train(model, data, epochs: int | None = None, *, config: TrainConfig | None 
         prepared = prepare(pipelines, config)
         _warn_bn_momentum(model, config.epochs * prepared.steps_per_epoch)
         peak = _compile(model, config, prepared.steps_per_epoch, pipelines.batch_size, device["jit_compile"])
+        build_training_state(model, prepared.train.element_spec)   # the train step is traced once
     device.update(distribute.describe(config.strategy, strategy))
 
     monitor = "val_accuracy" if prepared.val is not None else "accuracy"
