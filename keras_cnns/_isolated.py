@@ -6,6 +6,16 @@ the notebook's stderr).
 """
 
 
+def leave_quickly():
+    """The pool's initializer: at shutdown the worker leaves with ``os._exit(0)`` once its other exit
+    handlers have run (they were registered later, so they run first), skipping Python's teardown of
+    TensorFlow's modules: ~1 s less per worker (2026-12-07), and its results were returned before."""
+    import atexit
+    import os
+
+    atexit.register(os._exit, 0)
+
+
 def _start():
     import os
 

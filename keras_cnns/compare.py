@@ -112,7 +112,8 @@ def _in_fresh_process(task: str, *args):
 
     from keras_cnns import _isolated
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_isolated.leave_quickly) as pool:
         return pool.submit(getattr(_isolated, task), *args).result()
 
 

@@ -18,10 +18,14 @@ from keras_cnns.cli import main
 
 def run_as_main(*args: str) -> subprocess.CompletedProcess:
     """``python -m keras_cnns ARGS`` (its exit code), then a last line ``@@ True|False``: whether the run
-    imported ``keras_cnns.bench``."""
-    code = ("import runpy, sys\nsys.argv[0] = 'keras_cnns'\n"
+    imported ``keras_cnns.bench``. The process leaves with ``os._exit`` and the command's exit code, as
+    ``sys.exit`` would give it, without Python's teardown of TensorFlow's modules (see ``run_python``)."""
+    code = ("import os, runpy, sys\nsys.argv[0] = 'keras_cnns'\ncode = 0\n"
             "try:\n    runpy.run_module('keras_cnns', run_name='__main__')\n"
-            "finally:\n    print('@@', 'keras_cnns.bench' in sys.modules)\n")
+            "except SystemExit as exit:\n"
+            "    code = 0 if exit.code is None else exit.code\n"
+            "    if not isinstance(code, int):\n        print(code, file=sys.stderr)\n        code = 1\n"
+            "print('@@', 'keras_cnns.bench' in sys.modules, flush=True)\nsys.stderr.flush()\nos._exit(code)\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=REPO,
                           env=env, timeout=300)
@@ -104,8 +108,17 @@ def test_bad_input_shape_is_a_usage_error(capsys):
     assert "HEIGHT,WIDTH,CHANNELS" in capsys.readouterr().err
 
 
+def only_shipped_samples(monkeypatch, tmp_path):
+    """Nothing but the samples shipped in the package can be found (no download, no data folder)."""
+    for name, value in {"KERAS_CNNS_OFFLINE": "1", "KERAS_HOME": str(tmp_path),
+                        "KERAS_CNNS_DATA_DIR": str(tmp_path), "KERAS_CNNS_SYSTEM_DATA_DIR": ""}.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_train_fast_writes_run_folder(tmp_path, capsys, monkeypatch):
+    """Also ``--fast`` on MNIST with only the shipped samples (the other datasets: the test below)."""
     monkeypatch.chdir(tmp_path)  # relative --out, as a user would type it
+    only_shipped_samples(monkeypatch, tmp_path)
     code = main(["train", "resnet20", "--dataset", "mnist", "--epochs", "1", "--fast", "--steps", "2",
                  "--batch-size", "32", "--verbose", "0"])   # no --out: the default folder
     assert code == 0
@@ -114,8 +127,9 @@ def test_train_fast_writes_run_folder(tmp_path, capsys, monkeypatch):
         assert (out / name).is_file(), name
     text = (out / "summary.json").read_text()
     summary = json.loads(text)
-    assert summary["is_sample"] is True and summary["fast"] is True
+    assert summary["is_sample"] is True and summary["fast"] is True and summary["config"]["fast"] is True
     assert summary["model"] == "resnet20" and summary["dataset"] == "mnist"
+    assert summary["command"].startswith("python -m keras_cnns train resnet20 --dataset mnist")
     assert summary["epochs"] == 1 and summary["batch_size"] == 32 and summary["steps_per_epoch"] == 2
     assert 0.0 <= summary["test_ci95"][0] <= summary["test_accuracy"] <= summary["test_ci95"][1] <= 1.0
     assert summary["params"] > 250_000 and summary["n_test"] == 500
@@ -137,15 +151,22 @@ def test_missing_dataset_exits_1_with_advice(tmp_path, capsys, monkeypatch):
     assert "cifar100" in err.lower() and "KERAS_CNNS_DATA_DIR" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("dataset", ["mnist", "fashion_mnist", "cifar10", "cifar100"])
+# --fast on every listed dataset; MNIST's run is test_train_fast_writes_run_folder's (ResNet-20)
+FAST_DATASETS = ["fashion_mnist", "cifar10", "cifar100"]
+
+
+def test_fast_is_tested_on_every_listed_dataset():
+    from keras_cnns import data
+
+    assert sorted(data.list_datasets()) == sorted(["mnist", *FAST_DATASETS])
+
+
+@pytest.mark.parametrize("dataset", FAST_DATASETS)
 def test_fast_works_for_every_listed_dataset(dataset, tmp_path, capsys, monkeypatch):
     """--fast: the shipped sample where there is one; otherwise the full data, or one clear error (exit 1)."""
     from keras_cnns import data
 
-    assert dataset in data.list_datasets()
-    for name, value in {"KERAS_CNNS_OFFLINE": "1", "KERAS_HOME": str(tmp_path),
-                        "KERAS_CNNS_DATA_DIR": str(tmp_path), "KERAS_CNNS_SYSTEM_DATA_DIR": ""}.items():
-        monkeypatch.setenv(name, value)  # nothing but the shipped samples can be found
+    only_shipped_samples(monkeypatch, tmp_path)
     # NiN: the model does not matter here, and it builds and traces in about half ResNet-20's time
     code = main(["train", "nin", "--dataset", dataset, "--epochs", "1", "--fast", "--steps", "1",
                  "--batch-size", "16", "--verbose", "0", "--out", str(tmp_path / "run")])
