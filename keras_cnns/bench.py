@@ -17,8 +17,8 @@ shared machine hits both alike; ratio = ours / theirs (median images/s).
   the first 1x1 conv of a downsampling block, conv biases); ours is **v1.5** like
   torchvision (stride in the 3x3 conv): the MACs differ (both are reported).
 * ``resnet20`` (ours, Keras) vs a plain PyTorch ResNet-20 with option-A shortcuts
-  (:func:`torch_resnet20`, 269,722 parameters as in He et al. 2015, Table 6) when torch is
-  installed; ``torch.set_num_threads(os.cpu_count())``. PyTorch runs twice, in its default NCHW
+  (:func:`keras_cnns.torch_resnet.torch_resnet20`, 269,722 parameters as in He et al. 2015,
+  Table 6) when torch is installed; ``torch.set_num_threads(os.cpu_count())``. PyTorch runs twice, in its default NCHW
   layout and in ``channels_last`` (NHWC, as its CPU performance guide recommends; ~1.3x faster on
   these hosts): the first rival is NCHW (our row's ratio, as in earlier runs), the second carries
   its own ratio (still ours / theirs).
@@ -43,7 +43,9 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["CIFAR_MODELS", "IMAGENET_MODELS", "APPLICATIONS", "torch_resnet20", "run_bench",
+from keras_cnns.torch_resnet import torch_runner   # PyTorch is imported only when it runs
+
+__all__ = ["CIFAR_MODELS", "IMAGENET_MODELS", "APPLICATIONS", "run_bench",
            "format_table"]
 
 CIFAR_MODELS = ["resnet20", "resnet56", "densenet_bc_100_12", "resnext29_8x64d"]
@@ -52,63 +54,6 @@ APPLICATIONS = {"resnet50": "ResNet50", "densenet121": "DenseNet121", "vgg16": "
 COLUMNS = ["name", "impl", "model", "input", "batch", "device", "params", "macs", "windows",
            "steps_per_window", "median_img_s", "min_img_s", "max_img_s", "spread_pct", "peak_rss_mb",
            "compared_with", "ratio", "note"]
-
-
-# ----------------------------------------------------------------------------- torch
-
-
-def torch_resnet20(num_classes: int = 10, in_channels: int = 3, batchnorm: bool = True, shortcuts: bool = True):
-    """Plain PyTorch ResNet-20 for CIFAR with option-A (zero-padding) shortcuts: 269,722 parameters.
-
-    ``batchnorm=False`` puts identities where the BatchNorm layers were, ``shortcuts=False`` drops
-    the shortcuts (plain-20): variants for measuring what each part costs.
-    """
-    import torch
-    from torch import nn
-    import torch.nn.functional as F
-
-    class Block(nn.Module):
-        def __init__(self, cin, cout, stride):
-            super().__init__()
-            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-            self.bn1 = nn.BatchNorm2d(cout) if batchnorm else nn.Identity()
-            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-            self.bn2 = nn.BatchNorm2d(cout) if batchnorm else nn.Identity()
-            self.stride, self.pad = stride, cout - cin
-
-        def forward(self, x):
-            out = F.relu(self.bn1(self.conv1(x)))
-            out = self.bn2(self.conv2(out))
-            if not shortcuts:
-                return F.relu(out)
-            shortcut = x
-            if self.stride != 1 or self.pad:
-                shortcut = x[:, :, ::self.stride, ::self.stride]
-                shortcut = F.pad(shortcut, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
-            return F.relu(out + shortcut)
-
-    class ResNet20(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
-            self.bn = nn.BatchNorm2d(16) if batchnorm else nn.Identity()
-            blocks, cin = [], 16
-            for cout, stride in ((16, 1), (32, 2), (64, 2)):
-                for i in range(3):
-                    blocks.append(Block(cin, cout, stride if i == 0 else 1))
-                    cin = cout
-            self.blocks = nn.Sequential(*blocks)
-            self.fc = nn.Linear(64, num_classes)
-
-        def forward(self, x):
-            x = self.blocks(F.relu(self.bn(self.conv(x))))
-            return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
-
-    return ResNet20()
-
-
-def torch_param_count(model) -> int:
-    return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
 
 
 # ---------------------------------------------------------------------------- worker
@@ -177,36 +122,6 @@ def swap_batchnorm(model, make):
         else layer.__class__.from_config(layer.get_config())))
 
 
-def _torch_runner(input_shape, batch, channels_last=False, batchnorm=True, shortcuts=True, bf16=False):
-    """One PyTorch training step; ``channels_last``: model and batch in NHWC memory format (PyTorch's CPU
-    performance guide recommends it; the default NCHW is ~1.3x slower on these hosts); ``bf16``: the
-    forward pass under ``torch.autocast("cpu", dtype=torch.bfloat16)`` (PyTorch's CPU mixed precision)."""
-    import numpy as np
-    import torch
-
-    torch.set_num_threads(os.cpu_count() or 1)
-    torch.manual_seed(0)
-    model = torch_resnet20(10, input_shape[-1], batchnorm=batchnorm, shortcuts=shortcuts)
-    x = torch.from_numpy(np.random.default_rng(0).standard_normal((batch, input_shape[2], *input_shape[:2]))
-                         .astype("float32"))
-    y = torch.from_numpy(np.random.default_rng(1).integers(0, 10, batch))
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-        x = x.contiguous(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    model.train()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-
-    return step, torch_param_count(model), None
-
-
 def _pipeline_runner(dataset, batch, sample):
     from keras_cnns import data
 
@@ -245,7 +160,7 @@ def _worker(job: dict) -> list[dict]:
     steps, meta = [], []
     for c in contestants:
         if c["impl"] == "torch":
-            step, params, macs = _torch_runner(shape, batch, c.get("channels_last", False))
+            step, params, macs = torch_runner(shape, batch, c.get("channels_last", False))
         elif c["impl"] == "tf.data":
             step, params, macs, ds = _pipeline_runner(c["spec"], batch, job.get("sample", False))
             shape = list(ds.input_shape)

@@ -22,6 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_cnns import bench, models  # noqa: E402
+from keras_cnns.torch_resnet import torch_runner  # noqa: E402
 
 
 def step_for(policy: str):
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
     if bench._torch_available():
         labels += ["torch NHWC float32", "torch NHWC bf16 autocast"]
         # the benchmark's own PyTorch step, channels-last, in float32 and under bfloat16 autocast
-        steps += [bench._torch_runner((32, 32, 3), 128, channels_last=True, bf16=b)[0] for b in (False, True)]
+        steps += [torch_runner((32, 32, 3), 128, channels_last=True, bf16=b)[0] for b in (False, True)]
     rates, _ = bench._time_windows(steps, warmup=3, windows=args.windows, steps_per_window=8, batch=128)
     print(bench.machine_line())
     for i, label in enumerate(labels):

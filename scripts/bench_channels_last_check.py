@@ -15,10 +15,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from keras_cnns.bench import _torch_runner  # noqa: E402
+from keras_cnns.torch_resnet import torch_runner  # noqa: E402
 
-runners = {"nchw": _torch_runner((32, 32, 3), 128)[0],
-           "channels_last": _torch_runner((32, 32, 3), 128, channels_last=True)[0]}
+runners = {"nchw": torch_runner((32, 32, 3), 128)[0],
+           "channels_last": torch_runner((32, 32, 3), 128, channels_last=True)[0]}
 for step in runners.values():
     for _ in range(4):
         step()

@@ -19,12 +19,13 @@ def main(mode: str) -> None:
     if mode not in ("torch", "keras", "both"):
         raise SystemExit(f"mode must be torch, keras or both; got {mode!r}")
     from keras_cnns import bench
+    from keras_cnns.torch_resnet import torch_runner
 
     runners = {}
     if mode in ("keras", "both"):
         runners["keras"] = bench._keras_runner("resnet20", (32, 32, 3), 128)[0]
     if mode in ("torch", "both"):
-        runners["torch"] = bench._torch_runner((32, 32, 3), 128)[0]
+        runners["torch"] = torch_runner((32, 32, 3), 128)[0]
     for step in runners.values():
         for _ in range(5):
             step()

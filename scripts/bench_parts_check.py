@@ -18,6 +18,7 @@ import statistics
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from keras_cnns import bench  # noqa: E402
+from keras_cnns.torch_resnet import torch_runner  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -34,8 +35,8 @@ def main(argv=None) -> int:
         tf_step = bench._keras_runner(kw["spec"], shape, b, batchnorm=kw.get("batchnorm", True))[0]
         torch_kw = dict(batchnorm=kw.get("batchnorm", True), shortcuts=kw["spec"] != "plain20")
         for impl, step in (("tensorflow", tf_step),
-                           ("torch NCHW", bench._torch_runner(shape, b, **torch_kw)[0]),
-                           ("torch channels_last", bench._torch_runner(shape, b, channels_last=True, **torch_kw)[0])):
+                           ("torch NCHW", torch_runner(shape, b, **torch_kw)[0]),
+                           ("torch channels_last", torch_runner(shape, b, channels_last=True, **torch_kw)[0])):
             names.append((variant, impl))
             steps.append(step)
     rates, _ = bench._time_windows(steps, warmup=3, windows=args.windows, steps_per_window=args.steps, batch=b)

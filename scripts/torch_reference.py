@@ -4,7 +4,7 @@ The reference for the README's CIFAR-10 row (issue: is the 86% of ``keras_cnns``
 or the recipe?). Nothing from Keras or TensorFlow trains here: ``keras_cnns`` is used only to read the
 same images (``keras_cnns.data.load("cifar10")``: the offline JPEG copy when ``KERAS_CNNS_DATA_DIR``
 points at it) and to draw the same stratified 45,000 / 5,000 split (``validation_split=0.1``, seed 0,
-as ``keras_cnns.data.make_pipelines``). The network is ``keras_cnns.bench.torch_resnet20`` (He et al.
+as ``keras_cnns.data.make_pipelines``). The network is ``keras_cnns.torch_resnet.torch_resnet20`` (He et al.
 option A, 269,722 parameters).
 
 Recipe (He et al. 2015, Sec. 4.2, with a cosine schedule for an equal number of epochs): SGD,
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
     import torch.nn.functional as F
 
     from keras_cnns import data
-    from keras_cnns.bench import torch_param_count, torch_resnet20
+    from keras_cnns.torch_resnet import torch_param_count, torch_resnet20
     from keras_cnns.data.pipelines import channel_stats
     from keras_cnns.training import accuracy_ci95
 

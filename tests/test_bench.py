@@ -6,12 +6,13 @@ import pandas as pd
 import pytest
 
 from keras_cnns import bench
+from keras_cnns.torch_resnet import torch_param_count, torch_resnet20
 
 
 def test_torch_resnet20_has_he_et_al_parameter_count():
     pytest.importorskip("torch")
     # He et al. 2015, Table 6: ResNet-20 has 0.27M parameters; option A adds none.
-    assert bench.torch_param_count(bench.torch_resnet20()) == 269_722
+    assert torch_param_count(torch_resnet20()) == 269_722
 
 
 def test_quick_bench_writes_finite_positive_numbers(tmp_path, monkeypatch):
@@ -67,8 +68,8 @@ def test_part_variants_for_the_cost_check_match_across_frameworks():
     # He et al. 2015, Table 6: ResNet-20 0.27M parameters. Without BatchNorm it loses 2 x 16+32+64
     # channels' (gamma, beta) per conv: 19 convs = 1 stem (16) + 6 x 16 + 6 x 32 + 6 x 64 channels.
     bn_params = 2 * (16 + 6 * 16 + 6 * 32 + 6 * 64)
-    assert bench.torch_param_count(bench.torch_resnet20(batchnorm=False)) == 269_722 - bn_params
-    assert bench.torch_param_count(bench.torch_resnet20(shortcuts=False)) == 269_722  # option A adds none
+    assert torch_param_count(torch_resnet20(batchnorm=False)) == 269_722 - bn_params
+    assert torch_param_count(torch_resnet20(shortcuts=False)) == 269_722  # option A adds none
     plain = models.build("plain20", input_shape=(32, 32, 3), classes=10)
     assert plain.count_params() - sum(int(v.numpy().size) for l in plain.layers
                                       if isinstance(l, keras.layers.BatchNormalization)
