@@ -18,9 +18,9 @@ shared machine hits both alike; ratio = ours / theirs (median images/s).
   torchvision (stride in the 3x3 conv): the MACs differ (both are reported).
 * ``resnet20`` (ours, Keras) vs a plain PyTorch ResNet-20 with option-A shortcuts
   (:func:`keras_cnns.torch_resnet.torch_resnet20`, 269,722 parameters as in He et al. 2015,
-  Table 6) when torch is installed; ``torch.set_num_threads(os.cpu_count())``. PyTorch runs twice, in its default NCHW
-  layout and in ``channels_last`` (NHWC, as its CPU performance guide recommends; ~1.3x faster on
-  these hosts): the first rival is NCHW (our row's ratio, as in earlier runs), the second carries
+  Table 6) when torch is installed; ``torch.set_num_threads(os.cpu_count())``. PyTorch runs
+  twice, in its default NCHW layout and in ``channels_last`` (NHWC, as its CPU performance guide
+  recommends; ~1.3x faster on these hosts): the first rival is NCHW (our row's ratio, as in earlier runs), the second carries
   its own ratio (still ours / theirs).
 * The same ``resnet20`` on the **Keras torch backend** (``KERAS_BACKEND=torch``, its own subprocess)
   against the same two PyTorch rivals, interleaved likewise (when torch is installed; not in ``--quick``).
@@ -194,8 +194,9 @@ def _worker(job: dict) -> list[dict]:
 def _run_job(job: dict, timeout: float = 1800) -> list[dict]:
     """Run :func:`_worker` in a fresh Python process; rows come back as JSON on the last line.
 
-    The worker leaves with ``os._exit(0)`` once its rows are printed: Python's own shutdown took ~2.5 s
-    of CPU taking TensorFlow's and PyTorch's modules apart (2026-12-07), and nothing else is read."""
+    The worker leaves with ``os._exit(0)`` once its rows are printed and flushed: Python's own shutdown
+    took ~2.5 s taking TensorFlow's and PyTorch's modules apart (2026-12-07). A worker that fails ends
+    with its traceback on stderr and a non-zero code, as before."""
     code = ("import json, os, sys; from keras_cnns.bench import _worker; "
             "print('@@' + json.dumps(_worker(json.loads(sys.argv[1]))), flush=True); os._exit(0)")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")

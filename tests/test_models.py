@@ -75,11 +75,13 @@ def built(name, **kwargs):
     family with initialised weights and runs it."""
     from keras.src.backend.common import global_state
 
+    pending = global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True)
+    before = len(pending)
     with keras.StatelessScope(initialize_variables=False):
         model = models.build(name, **kwargs)
     # Keras lists the variables left uninitialised, and the next StatelessScope to close would initialise
-    # them all (e.g. in a later test's build): empty the list, so these never are
-    global_state.set_global_attribute("uninitialized_variables", [])
+    # them all (e.g. in a later test's build): take this model's off the list, so they never are
+    del pending[before:]
     return model
 
 
