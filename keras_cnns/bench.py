@@ -20,8 +20,8 @@ shared machine hits both alike; ratio = ours / theirs (median images/s).
   (:func:`keras_cnns.torch_resnet.torch_resnet20`, 269,722 parameters as in He et al. 2015,
   Table 6) when torch is installed; ``torch.set_num_threads(os.cpu_count())``. PyTorch runs
   twice, in its default NCHW layout and in ``channels_last`` (NHWC, as its CPU performance guide
-  recommends; ~1.3x faster on these hosts): the first rival is NCHW (our row's ratio, as in earlier runs), the second carries
-  its own ratio (still ours / theirs).
+  recommends; ~1.3x faster on these hosts): the first rival is NCHW (our row's ratio, as in earlier
+  runs), the second carries its own ratio (still ours / theirs).
 * The same ``resnet20`` on the **Keras torch backend** (``KERAS_BACKEND=torch``, its own subprocess)
   against the same two PyTorch rivals, interleaved likewise (when torch is installed; not in ``--quick``).
 * XLA: our ``resnet20`` compiled with ``jit_compile=True`` vs ``False``.
