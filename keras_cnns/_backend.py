@@ -22,7 +22,7 @@ def build_training_state(model, batch) -> None:
     before ``fit`` / ``train_on_batch`` only under a ``tf.distribute`` strategy; otherwise it creates them
     while tracing the first train step, and TensorFlow traces a ``tf.function`` whose first trace made
     variables a second time. Built here, the train step is traced once (2026-12-07, ResNet-20 on the
-    MNIST sample, 2 steps: 4.4-5.5 s -> 3.9-4.4 s per ``training.train``).
+    MNIST sample, 2 steps: 4.9-5.7 s -> 3.6-4.4 s per ``training.train``).
     """
     if hasattr(model, "_symbolic_build"):   # Keras' own step (private); without it, only slower
         model._symbolic_build(data_batch=batch)   # what the TensorFlow trainer calls under a strategy

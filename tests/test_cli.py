@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import REPO
+from conftest import REPO, run_python
 
 from keras_cnns.cli import main
 
@@ -231,15 +231,12 @@ def test_compare_can_train_each_model_in_its_own_process(samples):
 
 def test_isolated_compare_keeps_tensorflow_out_of_the_caller():
     """Notebook 09's kernel: sizes built in a worker, and no TensorFlow in the process that asks."""
-    import subprocess
-    import sys
-
     code = ("import sys\n"
             "from keras_cnns import compare, notebook\n"
             "notebook.setup(tensorflow=False)\n"
             "t = compare.sizes(['resnet20'], (28, 28, 1), 10, isolate=True)\n"
             "print(dict(zip(t['model'], t['params'])), 'tensorflow' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    out = run_python(code)
     assert out.returncode == 0, out.stderr
     # ResNet-20: 269,722 parameters at 32x32x3 (He et al. 2015, Table 6 port) minus the stem's 2x3x3x16
     # weights of the two missing input channels

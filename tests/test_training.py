@@ -4,9 +4,6 @@ argument checks, checkpoint reload, optimiser/schedule details, the Wilson inter
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -156,8 +153,7 @@ KILLED_RUN = textwrap.dedent(
 def test_killed_run_resumes_where_it_stopped(tmp_path, mnist):
     out = tmp_path / "run"
     script = KILLED_RUN.format(repo=str(REPO), tests=str(REPO / "tests"))
-    proc = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    proc = run_python(script, out)   # killed before it would leave
     assert proc.returncode == -9, proc.stderr[-2000:]
     assert read_epochs(out / "metrics.csv") == [0, 1]
     # a kill between CSVLogger and BackupAndRestore can leave a row the backup lacks
